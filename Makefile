@@ -1,0 +1,49 @@
+# audioscale — two commands do everything on a fresh machine:
+#   make reproduce   recompute every result row, execute notebooks 00..07, write figures/
+#   make test        unit tests + nbval over the committed notebooks
+# Both create .venv (Python 3.11) on first use and work offline once packages are installed.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
+export PYTHONHASHSEED := 0
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export HF_DATASETS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+export MPLBACKEND := Agg
+
+.PHONY: setup test unit nbval reproduce figures pretrain bench clean-venv
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements.txt
+	# openai-whisper only for its offline normalizer/tokenizer assets: --no-deps skips triton
+	$(PY) -m pip install -q --no-deps openai-whisper==20250625
+	$(PY) -m pip install -q --no-deps -e .
+	rm -f $(VENV)/.installed-*; touch $(STAMP)
+
+setup: $(STAMP)
+
+test: setup
+	$(PY) -m pytest -q -p no:cacheprovider tests
+	$(PY) -m pytest -q -p no:cacheprovider --nbval --nbval-current-env \
+	    --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks/
+
+unit: setup
+	$(PY) -m pytest -q -p no:cacheprovider tests
+
+reproduce: setup
+	$(PY) -m audioscale.notebooks reproduce
+
+figures: setup
+	$(PY) -m audioscale.notebooks figures
+
+pretrain: setup
+	$(PY) -m audioscale.cli pretrain
+
+bench: setup
+	for b in benchmarks/*.py; do $(PY) $$b || exit 1; done
+
+clean-venv:
+	rm -rf $(VENV)

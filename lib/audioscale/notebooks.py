@@ -1,0 +1,141 @@
+"""Build, execute and clean the study's notebooks.
+
+- Authoring format: ``notebooks/src/NN_name.py`` in "percent" format (``# %%`` code cells,
+  ``# %% [markdown]`` prose cells, ``# %% tags=["parameters"]`` for papermill's parameters
+  cell). ``build`` turns each into ``notebooks/NN_name.ipynb``; a test checks they agree.
+- ``reproduce``: executes every notebook in order with papermill, with
+  ``AUDIOSCALE_RECOMPUTE=1`` so experiment sections recompute their result rows; stops at
+  the first failure naming notebook and cell.
+- ``figures``: the same execution without recomputing: result rows are read as committed.
+After execution, papermill's timing metadata and stderr streams (which carry machine
+paths and warnings) are stripped, so committed notebooks diff cleanly.
+
+Usage: python -m audioscale.notebooks {build|reproduce|figures|clean} [NOTEBOOK ...]
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+
+REPO = Path(__file__).resolve().parents[2]
+NOTEBOOK_DIR = REPO / "notebooks"
+SRC_DIR = NOTEBOOK_DIR / "src"
+_MARKER = re.compile(r"^# %%(?P<md> \[markdown\])?(?: tags=(?P<tags>\[.*\]))?\s*$")
+
+
+def py_to_notebook(text: str) -> nbformat.NotebookNode:
+    """Percent-format Python source -> notebook with no outputs."""
+    cells, kind, tags, lines = [], None, [], []
+
+    def flush():
+        if kind is None:
+            return
+        body = "\n".join(lines).strip("\n")
+        if kind == "markdown":
+            body = "\n".join(re.sub(r"^# ?", "", ln) for ln in body.splitlines())
+            cell = nbformat.v4.new_markdown_cell(body)
+        else:
+            cell = nbformat.v4.new_code_cell(body)
+        if tags:
+            cell.metadata["tags"] = tags
+        cell.pop("id", None)
+        cells.append(cell)
+
+    for line in text.splitlines():
+        m = _MARKER.match(line)
+        if m:
+            flush()
+            kind = "markdown" if m.group("md") else "code"
+            tags = json.loads(m.group("tags")) if m.group("tags") else []
+            lines = []
+        elif kind is not None:
+            lines.append(line)
+    flush()
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+                   "language_info": {"name": "python"}}
+    nb.nbformat_minor = 4  # no cell ids: stable diffs
+    return nb
+
+
+def cell_sources(nb) -> list[tuple[str, str]]:
+    return [(c.cell_type, c.source) for c in nb.cells]
+
+
+def clean(path: Path) -> None:
+    """Strip papermill metadata, execution timing and stderr outputs in place."""
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata.pop("papermill", None)
+    for cell in nb.cells:
+        cell.pop("id", None)
+        for key in ("papermill", "execution", "ExecuteTime"):
+            cell.metadata.pop(key, None)
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.get("outputs", [])
+                            if not (o.output_type == "stream" and o.name == "stderr")]
+    nb.nbformat_minor = 4
+    nbformat.write(nb, path)
+
+
+def build(names: list[str] | None = None) -> list[Path]:
+    out = []
+    for src in sorted(SRC_DIR.glob("[0-9][0-9]_*.py")):
+        if names and src.stem not in names:
+            continue
+        dst = NOTEBOOK_DIR / f"{src.stem}.ipynb"
+        nbformat.write(py_to_notebook(src.read_text()), dst)
+        out.append(dst)
+    return out
+
+
+def execute(names: list[str] | None, recompute: bool) -> None:
+    import papermill as pm
+
+    notebooks = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+    if names:
+        notebooks = [p for p in notebooks if p.stem in names]
+    if recompute:
+        os.environ["AUDIOSCALE_RECOMPUTE"] = "1"
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    total = time.perf_counter()
+    for i, path in enumerate(notebooks, 1):
+        t0 = time.perf_counter()
+        print(f"[{i}/{len(notebooks)}] {path.name} ...", flush=True)
+        try:
+            pm.execute_notebook(str(path), str(path), cwd=str(NOTEBOOK_DIR), progress_bar=False,
+                                kernel_name="python3", log_output=False)
+        except pm.PapermillExecutionError as e:
+            print(f"FAILED: {path.name}, cell {e.exec_count}: {e.ename}: {e.evalue}", file=sys.stderr)
+            clean(path)
+            raise SystemExit(1) from None
+        clean(path)
+        print(f"[{i}/{len(notebooks)}] {path.name} done in {time.perf_counter() - t0:.1f} s", flush=True)
+    print(f"all {len(notebooks)} notebooks in {time.perf_counter() - total:.1f} s")
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in ("build", "reproduce", "figures", "clean"):
+        raise SystemExit(__doc__)
+    cmd, names = argv[0], argv[1:] or None
+    if cmd == "build":
+        for p in build(names):
+            print("built", p.relative_to(REPO))
+    elif cmd == "clean":
+        for p in sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb")):
+            if not names or p.stem in names:
+                clean(p)
+    else:
+        if cmd == "reproduce":
+            build(names)  # the percent sources are the authoring format
+        execute(names, recompute=(cmd == "reproduce"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""Tidy result rows: the one-way contract config -> run -> row -> table / figure.
+
+Each experiment writes rows to ``results/<experiment>.csv``, one row per configuration,
+keyed by the canonical JSON of its config (``config_key``). A row carries the full config,
+its metrics, the scale it ran at and the package versions. Timings (wall seconds, RTFx,
+examples/s) are machine-dependent, so they go to ``results/timings/<experiment>.csv`` and
+the main file stays byte-identical across reruns.
+
+- A rerun of a finished config reuses its row (``get``); ``force=True`` or the environment
+  variable ``AUDIOSCALE_RECOMPUTE=1`` (set by ``make reproduce``) recomputes it.
+- Every ``put`` rewrites the file atomically (temp file + rename), sorted by key: a run
+  killed half-way loses nothing already written.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[2]
+RESULTS_DIR = Path(os.environ.get("AUDIOSCALE_RESULTS", REPO / "results"))
+_VERSIONED = ("torch", "transformers", "peft", "jiwer", "numpy", "openai-whisper", "scikit-learn")
+
+
+@lru_cache(maxsize=None)
+def versions() -> dict[str, str]:
+    """Package versions written into every row (pinned normalizer/scorer included)."""
+    out = {"python": platform.python_version()}
+    for pkg in _VERSIONED:
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "absent"
+    from . import __version__
+    out["audioscale"] = __version__
+    return out
+
+
+def config_key(config: dict) -> str:
+    return json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def recompute_requested() -> bool:
+    return os.environ.get("AUDIOSCALE_RECOMPUTE") == "1"
+
+
+def _write_atomic(df: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    df.to_csv(tmp, index=False, lineterminator="\n", float_format="%.10g")
+    os.replace(tmp, path)
+
+
+class ResultStore:
+    """Rows of one experiment. ``config`` dicts must be flat and JSON-serialisable."""
+
+    def __init__(self, experiment: str, root: Path | str | None = None):
+        self.experiment = experiment
+        root = Path(root) if root is not None else RESULTS_DIR
+        self.path = root / f"{experiment}.csv"
+        self.timing_path = root / "timings" / f"{experiment}.csv"
+        self._recomputed: set[str] = set()
+
+    def rows(self) -> pd.DataFrame:
+        return pd.read_csv(self.path) if self.path.exists() else pd.DataFrame()
+
+    def timings(self) -> pd.DataFrame:
+        return pd.read_csv(self.timing_path) if self.timing_path.exists() else pd.DataFrame()
+
+    def get(self, config: dict, force: bool = False) -> dict | None:
+        """The finished row for ``config``, or None if it must be (re)computed."""
+        key = config_key(config)
+        if force or (recompute_requested() and key not in self._recomputed):
+            return None
+        df = self.rows()
+        if df.empty or "config_key" not in df:
+            return None
+        hit = df[df["config_key"] == key]
+        return None if hit.empty else hit.iloc[0].to_dict()
+
+    def put(self, config: dict, metrics: dict, timings: dict | None = None, scale: str = "embedded") -> dict:
+        key = config_key(config)
+        row = {"config_key": key, **config, **metrics, "scale": scale,
+               **{f"version_{k}": v for k, v in versions().items()}}
+        self._upsert(self.path, key, row)
+        if timings is not None:
+            self._upsert(self.timing_path, key, {"config_key": key, **config, **timings,
+                                                  "machine": platform.machine(),
+                                                  "cpu_threads": _threads()})
+        self._recomputed.add(key)
+        return row
+
+    @staticmethod
+    def _upsert(path: Path, key: str, row: dict) -> None:
+        df = pd.read_csv(path) if path.exists() else pd.DataFrame()
+        if not df.empty:
+            df = df[df["config_key"] != key]
+        df = pd.concat([df, pd.DataFrame([row])], ignore_index=True)
+        df = df.sort_values("config_key", kind="stable").reset_index(drop=True)
+        _write_atomic(df, path)
+
+
+def _threads() -> int:
+    import torch
+    return torch.get_num_threads()
