@@ -1,0 +1,45 @@
+"""``audioscale flops`` and ``audioscale params``: the compute-accounting tables."""
+from __future__ import annotations
+
+import sys
+
+import pandas as pd
+
+
+def _emit(df: pd.DataFrame, fmt: str) -> None:
+    if fmt == "csv":
+        df.to_csv(sys.stdout, index=False, lineterminator="\n", float_format="%.4f")
+    else:
+        with pd.option_context("display.width", 200, "display.max_columns", 30, "display.max_rows", 200):
+            print(df.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+
+
+def _flops(args) -> int:
+    from ..flops import compare_with_paper, paper_config_table
+    df = compare_with_paper(paper_config_table(args.convention, args.decoded_tokens))
+    df.insert(0, "convention", args.convention)
+    _emit(df, args.format)
+    return 0
+
+
+def _params(args) -> int:
+    from ..params import model_params_table, paper_trainable_table, recipe_search
+    for title, df in (("model parameters (ours: transformers count; paper: nominal)", model_params_table()),
+                      ("trainable parameters of the paper's SER adaptation rows", paper_trainable_table()),
+                      ("recipes for the paper's reported trainable counts (match = within 1 %)", recipe_search())):
+        if args.format == "table":
+            print(f"\n## {title}")
+        _emit(df, args.format)
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("flops", help="FLOPs of every paper configuration beside the paper's")
+    p.add_argument("--convention", choices=("paper", "matmul", "measured"), default="paper")
+    p.add_argument("--format", choices=("table", "csv"), default="table")
+    p.add_argument("--decoded-tokens", type=int, default=10,
+                   help="decoder positions per utterance (the paper's formula implies 10)")
+    p.set_defaults(func=_flops)
+    p = sub.add_parser("params", help="parameter and trainable-parameter tables")
+    p.add_argument("--format", choices=("table", "csv"), default="table")
+    p.set_defaults(func=_params)
