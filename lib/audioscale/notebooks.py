@@ -10,7 +10,12 @@
 After execution, papermill's timing metadata and stderr streams (which carry machine
 paths and warnings) are stripped, so committed notebooks diff cleanly.
 
+- ``run NOTEBOOK [-f params.yaml] [-p name value ...]``: a user's re-run with other
+  parameters (lists through YAML, as papermill's ``-p`` takes scalars only), written to
+  ``notebooks/executed/`` (git-ignored); the committed notebook is left untouched.
+
 Usage: python -m audioscale.notebooks {build|reproduce|figures|clean} [NOTEBOOK ...]
+       python -m audioscale.notebooks run NOTEBOOK [-f PARAMS.yaml] [-p NAME VALUE ...]
 """
 from __future__ import annotations
 
@@ -119,8 +124,45 @@ def execute(names: list[str] | None, recompute: bool) -> None:
     print(f"all {len(notebooks)} notebooks in {time.perf_counter() - total:.1f} s")
 
 
+def run_with_parameters(name: str, params: dict) -> Path:
+    """Execute notebook ``name`` with ``params`` into notebooks/executed/; returns the path."""
+    import papermill as pm
+
+    src = NOTEBOOK_DIR / f"{name}.ipynb"
+    if not src.is_file():
+        known = sorted(p.stem for p in NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+        raise SystemExit(f"no notebook {name!r}: choose one of {known}")
+    out = NOTEBOOK_DIR / "executed" / f"{name}.ipynb"
+    out.parent.mkdir(exist_ok=True)
+    print(f"running {src.name} with {params} -> {out.relative_to(REPO)}", flush=True)
+    pm.execute_notebook(str(src), str(out), parameters=params, cwd=str(NOTEBOOK_DIR),
+                        kernel_name="python3", progress_bar=True)
+    return out
+
+
+def _parse_run_args(args: list[str]) -> tuple[str, dict]:
+    import yaml
+
+    if not args:
+        raise SystemExit(__doc__)
+    name, params, rest = args[0], {}, args[1:]
+    while rest:
+        flag = rest.pop(0)
+        if flag == "-f" and rest:
+            params.update(yaml.safe_load(Path(rest.pop(0)).read_text()) or {})
+        elif flag == "-p" and len(rest) >= 2:
+            key, value = rest.pop(0), rest.pop(0)
+            params[key] = yaml.safe_load(value)  # "750" -> int, "true" -> bool, "[1, 2]" -> list
+        else:
+            raise SystemExit(f"unexpected argument {flag!r}\n\n{__doc__}")
+    return name, params
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "run":
+        run_with_parameters(*_parse_run_args(argv[1:]))
+        return
     if not argv or argv[0] not in ("build", "reproduce", "figures", "clean"):
         raise SystemExit(__doc__)
     cmd, names = argv[0], argv[1:] or None

@@ -66,7 +66,8 @@ for r in misses.itertuples():
     n = flops.implied_decoded_tokens(r.model, r.encoder_frames, r.stride, r.paper_gflops)
     print(f"{r.model}-{r.encoder_frames}: paper {r.paper_gflops:.1f}, ours {r.gflops:.1f} at n=10; "
           f"the printed value implies n = {n:.2f}")
-assert set(zip(misses.model, misses.encoder_frames)) == {("tiny", 750), ("medium", 750)}
+if decoded_tokens == 10:  # the paper's setting: exactly these two rows differ
+    assert set(zip(misses.model, misses.encoder_frames)) == {("tiny", 750), ("medium", 750)}
 
 # %% [markdown]
 # Both misses imply n ≈ 9.5 rather than 10: likely typos, or another token count for those two
