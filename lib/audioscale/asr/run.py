@@ -1,0 +1,449 @@
+"""One ASR configuration -> one tidy row; the paper's sweep and the embedded sweep.
+
+A configuration is (model, data, encoder frames T, stride s, pooling, beam size, token
+cap, utterance limit, device, dtype). ``run_asr`` evaluates it and writes one row to
+``results/asr_<scale>.csv`` through ``ResultStore``: WER with its substitution /
+deletion / insertion counts, bad and missing audio counts, decoded-token statistics and
+GFLOPs per utterance under every ``audioscale.flops`` convention. RTFx and the other
+machine-dependent numbers go to ``results/timings/asr_<scale>.csv``. A rerun returns the
+finished row without recomputing; ``force=True`` (or ``AUDIOSCALE_RECOMPUTE=1``) recomputes.
+
+Bad audio files are counted (``n_bad_files``, ids in ``bad_files``) and left out of the
+WER, never dropped silently; the sweep goes on.
+"""
+from __future__ import annotations
+
+import copy
+import os
+import time
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from ..audio import SAMPLE_RATE, AudioError
+from ..errors import AudioscaleError, check_choice, check_int_range
+from ..results import REPO, ResultStore, recompute_requested
+from ..whisper_axes import POOLINGS, check_frames_and_stride
+from .data import AsrData, load_asr_data, portable_name
+from .decode import check_window, max_new_tokens_for, transcribe
+from .system import AsrSystem, default_device, load_system
+from .wer import NORMALIZERS, corpus_wer
+
+SCALES = ("paper", "embedded")
+# LibriSpeech is scored as the paper and the leaderboard do; the embedded world's closed
+# 32-word vocabulary is already normalized, and Whisper's normalizer would merge its digit runs.
+DEFAULT_NORMALIZER = {"paper": "whisper", "embedded": "none"}
+PAPER_DATA = "librispeech-test-other"  # hub short name; a local folder works too
+EMBEDDED_DATA = "embedded"  # names the embedded world's test set (synthesized and cached on first use)
+CHECKPOINTS = REPO / "checkpoints"
+UTTERANCE_COLUMNS = ["config_id", "utt_id", "audio_s", "n_ref_words", "errors", "decoded_tokens", "hypothesis"]
+
+
+def model_label(source: str) -> str:
+    """Short, machine-independent model name: the short name, the hub id's last part, or
+    the folder's name (``asr-mini-tiny`` -> ``mini-tiny``)."""
+    name = Path(str(source).rstrip("/")).name
+    if name.startswith("whisper-"):
+        name = name[len("whisper-"):]
+    if name.startswith("asr-mini-"):
+        name = "mini-" + name[len("asr-mini-"):]
+    return name
+
+
+def weights_id(source: str) -> str:
+    """First 12 hex digits of the SHA-256 of a local checkpoint's ``model.safetensors``, so a
+    retrained checkpoint never reuses the rows of its predecessor ("" for hub ids: their
+    revision is not pinned here)."""
+    import hashlib
+
+    f = Path(source) / "model.safetensors"
+    if not f.is_file():
+        return ""
+    h = hashlib.sha256()
+    with f.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:12]
+
+
+def asr_config(system: AsrSystem, data: AsrData, encoder_frames: int, stride: int, pooling: str,
+               beam_size: int, max_new_tokens: int, limit: int | None, normalizer: str, seed: int = 0) -> dict:
+    """The row's key: everything that can change its metrics (batch size cannot: it is a
+    timing knob and lives in the timings file)."""
+    src = system.source
+    return dict(model=model_label(src), source=portable_name(src) if Path(src).exists() else src,
+                weights=weights_id(src),
+                data=data.name, encoder_frames=int(encoder_frames), stride=int(stride), pooling=pooling,
+                beam_size=int(beam_size), max_new_tokens=int(max_new_tokens),
+                limit=-1 if limit is None else int(limit), device=system.device, dtype=system.dtype,
+                normalizer=normalizer, seed=seed)
+
+
+def flops_columns(system: AsrSystem, encoder_frames: int, stride: int, pooling: str,
+                  decoder_positions: int, conventions=None) -> dict:
+    """GFLOPs per utterance under each convention (default: all of ``flops.CONVENTIONS``; a
+    convention left out gets NaN) at our measured decoder positions, plus the paper's
+    convention at its own 10 tokens (the number its table prints)."""
+    from .. import flops
+
+    cfg = copy.deepcopy(system.model.config)
+    cfg.max_source_positions = system.full_encoder_frames  # the checkpoint's window, not the current T
+    out = {}
+    for conv in flops.CONVENTIONS:
+        if conventions is not None and conv not in conventions:
+            out[f"gflops_{conv}"] = float("nan")
+            continue
+        out[f"gflops_{conv}"] = flops.asr_flops(cfg, encoder_frames, stride, decoder_positions, conv,
+                                                pooling=pooling).total_gflops
+    out["gflops_paper_10tok"] = flops.asr_flops(cfg, encoder_frames, stride, flops.PAPER_DECODED_TOKENS,
+                                                "paper").total_gflops
+    return out
+
+
+def _load_waves(data: AsrData):
+    waves, kept, bad = [], [], []
+    for utt in data.utterances:
+        try:
+            waves.append(data.load(utt))
+            kept.append(utt)
+        except AudioError as e:
+            bad.append((utt.utt_id, str(e)))
+    return waves, kept, bad
+
+
+def run_asr(model: str | AsrSystem, data: str | AsrData, encoder_frames: int | None = None, stride: int = 1,
+            pooling: str = "select", batch_size: int = 16, beam_size: int = 1, max_new_tokens: int | None = None,
+            limit: int | None = None, scale: str = "paper", force: bool = False, device: str | None = None,
+            dtype: str = "float32", allow_missing_audio: bool = False, store: ResultStore | None = None,
+            warmup: bool = True, flops_conventions=None, normalizer: str | None = None,
+            verbose: bool = False) -> dict:
+    """Evaluate one configuration; returns its row (from the store when already finished).
+
+    ``encoder_frames=None`` = the checkpoint's full window. ``model``/``data`` may be loaded
+    objects (sweeps reuse them) or sources for ``load_system`` / ``load_asr_data``.
+    ``normalizer=None`` = the scale's: ``whisper`` for the paper (LibriSpeech), ``none`` for
+    the embedded world (closed vocabulary; see ``wer``).
+    """
+    check_choice("scale", scale, SCALES)
+    check_choice("pooling", pooling, POOLINGS)
+    normalizer = normalizer or DEFAULT_NORMALIZER[scale]
+    check_choice("normalizer", normalizer, NORMALIZERS)
+    if encoder_frames is not None:
+        check_frames_and_stride(encoder_frames, stride)  # fail before loading anything
+    if limit is not None:
+        limit = check_int_range("limit", limit, 1, None, fix="Number of utterances, or omit it for all.")
+    system = model if isinstance(model, AsrSystem) else load_system(model, device=device, dtype=dtype)
+    if isinstance(data, str) and data == EMBEDDED_DATA:
+        data = default_embedded_data()
+    elif not isinstance(data, AsrData):
+        data = load_asr_data(data, allow_missing_audio=allow_missing_audio)
+    data = data.head(limit)
+    t = system.full_encoder_frames if encoder_frames is None else check_window(system, encoder_frames)
+    check_frames_and_stride(t, stride, max_frames=system.full_encoder_frames)
+    n_new = max_new_tokens_for(system, max_new_tokens)
+    store = store or ResultStore(f"asr_{scale}")
+    config = asr_config(system, data, t, stride, pooling, beam_size, n_new, limit, normalizer)
+    row = store.get(config, force=force)
+    if row is not None:
+        if verbose:
+            print(f"skip (finished): {config['model']} T={t} s={stride} {pooling}")
+        return row
+
+    torch.manual_seed(config["seed"])
+    waves, kept, bad = _load_waves(data)
+    if not kept:
+        raise AudioscaleError(f"all {len(bad)} audio files of {data.name} are unreadable "
+                              f"(first: {bad[0][1] if bad else '-'}). Fix: check the data folder.")
+    tr = transcribe(system, waves, t, stride, pooling, batch_size, beam_size, n_new, warmup=warmup)
+    score = corpus_wer([u.transcript for u in kept], tr.texts, normalizer)
+    prompt = len(system.prompt_ids)
+    decoded_mean = sum(tr.decoded_tokens) / len(kept)
+    positions = max(1, int(round(prompt + decoded_mean)))
+    metrics = dict(score.as_metrics())
+    metrics.update(
+        n_bad_files=len(bad), bad_files=";".join(b[0] for b in bad), n_missing_audio=data.n_missing_audio,
+        decoded_tokens_mean=decoded_mean, decoder_positions=positions,
+        n_hit_token_cap=sum(1 for n in tr.decoded_tokens if n >= n_new),
+        params_m=sum(p.numel() for p in system.model.parameters()) / 1e6,
+        full_encoder_frames=system.full_encoder_frames, window_s=system.window_s,
+        **flops_columns(system, t, stride, pooling, positions, flops_conventions))
+    timing = tr.timing
+    steps = max(1, timing["decoder_steps"])
+    timings = dict(rtfx=tr.rtfx, audio_s=tr.audio_s, processing_s=timing["total_s"],
+                   features_s=timing["features_s"], encoder_s=timing["encoder_s"],
+                   decoder_s=timing["decoder_s"], decoder_steps=timing["decoder_steps"],
+                   decode_ms_per_step=1000.0 * timing["decoder_s"] / steps, batch_size=batch_size,
+                   timed_device=timing["device"], timed_dtype=timing["dtype"],
+                   warmup_batches=timing["warmup_batches"], torch_threads=torch.get_num_threads(),
+                   load_avg_1m=os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan"),
+                   finished_at=time.strftime("%Y-%m-%dT%H:%M:%S"))
+    row = store.put(config, metrics, timings=timings, scale=scale)
+    _write_utterances(store, row["config_key"], kept, waves, tr, normalizer)
+    if verbose:
+        print(f"{config['model']} T={t} s={stride} {pooling}: WER {score.wer_pct:.2f} % "
+              f"({len(kept)} utts, {len(bad)} bad), RTFx {tr.rtfx:.1f}")
+    return row
+
+
+def config_id(config_key: str) -> str:
+    """12 hex digits naming a row's config_key in the per-utterance file (the key itself is
+    ~300 characters, and that file has one line per utterance)."""
+    import hashlib
+
+    return hashlib.sha1(config_key.encode()).hexdigest()[:12]
+
+
+def utterances_path(store: ResultStore) -> Path:
+    """Per-utterance hypotheses and error counts (for analyses by duration)."""
+    return store.path.with_name(f"{store.experiment}_utterances.csv")
+
+
+def _write_utterances(store: ResultStore, key: str, kept, waves, tr, normalizer: str) -> None:
+    import jiwer
+
+    from .wer import normalize_texts
+
+    refs = normalize_texts([u.transcript for u in kept], normalizer)
+    hyps = normalize_texts(tr.texts, normalizer)
+    rows = []
+    for u, w, r, h, n in zip(kept, waves, refs, hyps, tr.decoded_tokens):
+        if r:
+            o = jiwer.process_words(r, h)
+            err = o.substitutions + o.deletions + o.insertions
+        else:
+            err = len(h.split())
+        rows.append(dict(config_id=config_id(key), utt_id=u.utt_id, audio_s=len(w) / SAMPLE_RATE,
+                         n_ref_words=len(r.split()), errors=int(err), decoded_tokens=int(n), hypothesis=h))
+    path = utterances_path(store)
+    old = (pd.read_csv(path, keep_default_na=False, dtype={"config_id": str}) if path.exists()
+           else pd.DataFrame(columns=UTTERANCE_COLUMNS))
+    df = pd.concat([old[old["config_id"] != config_id(key)], pd.DataFrame(rows, columns=UTTERANCE_COLUMNS)],
+                   ignore_index=True).sort_values(["config_id", "utt_id"], kind="stable")
+    tmp = path.with_name(f".{path.name}.tmp")
+    df.to_csv(tmp, index=False, lineterminator="\n", float_format="%.10g")
+    os.replace(tmp, path)
+
+
+# ----------------------------------------------------------------------------- sweeps
+def paper_configs() -> list[tuple[str, int, int]]:
+    """The paper's 11 (model, encoder frames, stride) rows, in the table's order."""
+    from ..paper import asr_table
+
+    return [(r.model, int(r.encoder_frames), int(r.stride)) for r in asr_table().itertuples()]
+
+
+def sweep_paper(data: str | AsrData = PAPER_DATA, model_ids: dict[str, str] | None = None,
+                batch_size: int = 16, limit: int | None = None, device: str | None = None,
+                dtype: str | None = None, pooling: str = "select", force: bool = False,
+                allow_missing_audio: bool = False, store: ResultStore | None = None,
+                max_new_tokens: int | None = None, warmup: bool = True, flops_conventions=None,
+                missing_only: bool = False, verbose: bool = True) -> pd.DataFrame:
+    """The paper's 11 configurations (resumable: finished rows are skipped). ``model_ids``
+    maps tiny/small/medium/large-v3 to a hub id or folder (default: the short names).
+    On a GPU the default dtype is float16."""
+    device = device or default_device()
+    dtype = dtype or ("float16" if device == "cuda" else "float32")
+    model_ids = dict(model_ids or {})
+    if not isinstance(data, AsrData):
+        data = load_asr_data(data, allow_missing_audio=allow_missing_audio)
+    store = store or ResultStore("asr_paper")
+    rows, loaded = [], {}
+    for size, t, s in paper_configs():
+        src = model_ids.get(size, size)
+        done = _finished_paper_row(store, src, data.name, t, s, pooling if s > 1 else "select", limit, device, dtype,
+                                   missing_only)
+        if done is not None and not force:  # skip loading a multi-GB checkpoint for a finished row
+            rows.append(done)
+            continue
+        if src not in loaded:
+            loaded.clear()  # one model in memory at a time (large-v3 is 3 GB in fp16)
+            loaded[src] = load_system(src, device=device, dtype=dtype)
+        rows.append(run_asr(loaded[src], data, t, s, pooling if s > 1 else "select", batch_size=batch_size,
+                            max_new_tokens=max_new_tokens, limit=limit, scale="paper", force=force, store=store,
+                            warmup=warmup, flops_conventions=flops_conventions, verbose=verbose))
+    return pd.DataFrame(rows)
+
+
+EMBEDDED_TEST_SIZE = 600  # embedded.asr_corpus.load_test_set's default size
+EMBEDDED_CHECK_LIMIT = 16  # utterances of the committed row that tests/test_asr_committed.py recomputes
+
+
+def default_embedded_data_name(split: str = "other") -> str:
+    from ..embedded import asr_corpus
+
+    return f"embedded-test-{split}-v{asr_corpus.CORPUS_VERSION}-n{EMBEDDED_TEST_SIZE}"
+
+
+def default_embedded_data(split: str = "other") -> AsrData:
+    """The embedded world's test set (``embedded.asr_corpus.load_test_set``; held-out voices
+    for "other", playing LibriSpeech test-other), in its own order: long utterances are
+    spread evenly, so any ``limit`` prefix keeps the length profile."""
+    from ..embedded import asr_corpus
+    from .data import Utterance
+
+    utts = asr_corpus.load_test_set(split=split, size=EMBEDDED_TEST_SIZE)
+    waves = {u.utt_id: u.wave for u in utts}
+    items = [Utterance(u.utt_id, u.text, None, u.duration_s) for u in utts]
+    return AsrData(default_embedded_data_name(split), "embedded", items, 0, lambda utt: waves[utt.utt_id])
+
+
+def _finished_paper_row(store: ResultStore, source: str, data_name: str, t: int, s: int, pooling: str,
+                        limit: int | None, device: str, dtype: str, missing_only: bool = False) -> dict | None:
+    """The finished greedy row of a paper configuration, found without loading the model."""
+    if recompute_requested() and not missing_only:
+        return None
+    rows = store.rows()
+    if rows.empty:
+        return None
+    if "normalizer" not in rows:
+        return None
+    hit = rows[(rows["model"] == model_label(source)) & (rows["data"] == data_name) & (rows["encoder_frames"] == t)
+               & (rows["normalizer"] == DEFAULT_NORMALIZER["paper"])
+               & (rows["stride"] == s) & (rows["pooling"] == pooling) & (rows["beam_size"] == 1)
+               & (rows["limit"] == (-1 if limit is None else limit)) & (rows["device"] == device)
+               & (rows["dtype"] == dtype)]
+    return None if hit.empty else hit.iloc[0].to_dict()
+
+
+def find_minis(checkpoints: str | Path = CHECKPOINTS) -> list[Path]:
+    """Trained mini checkpoints (``asr-mini-*/model.safetensors``), smallest model first."""
+    import json
+
+    found = [p.parent for p in Path(checkpoints).glob("asr-mini-*/model.safetensors")]
+
+    def size(folder: Path):
+        cfg = json.loads((folder / "config.json").read_text())
+        return (cfg.get("d_model", 0), folder.name)
+
+    return sorted(found, key=size)
+
+
+def embedded_configs(full_frames: int) -> list[tuple[int, int, str]]:
+    """{full, half} window x {stride 1, stride 2 select, stride 2 mean} (pooling is moot at s=1)."""
+    out = []
+    for t in (full_frames, full_frames // 2):
+        out += [(t, 1, "select"), (t, 2, "select"), (t, 2, "mean")]
+    return out
+
+
+def _full_frames(folder: Path) -> int:
+    import json
+
+    return int(json.loads((Path(folder) / "config.json").read_text())["max_source_positions"])
+
+
+def pending_embedded(store: ResultStore, folder: Path, data_name: str, limit: int | None = None,
+                     force: bool = False, missing_only: bool = False) -> list[tuple[int, int, str]]:
+    """The embedded configurations of ``folder`` that have no row yet, decided from the rows
+    file and config.json alone (no model or audio is loaded when nothing is missing).
+    ``force`` or ``AUDIOSCALE_RECOMPUTE=1`` make every configuration pending, unless
+    ``missing_only`` (a later notebook of the same ``make reproduce`` reusing fresh rows)."""
+    todo = embedded_configs(_full_frames(folder))
+    if force or (recompute_requested() and not missing_only):
+        return todo
+    rows = store.rows()
+    if rows.empty:
+        return todo
+    if "normalizer" not in rows:
+        return todo
+    if "weights" not in rows:
+        return todo
+    mine = rows[(rows["model"] == model_label(str(folder))) & (rows["weights"] == weights_id(str(folder)))
+                & (rows["data"] == data_name)
+                & (rows["normalizer"] == DEFAULT_NORMALIZER["embedded"])
+                & (rows["limit"] == (-1 if limit is None else limit)) & (rows["beam_size"] == 1)]
+    have = {(int(r.encoder_frames), int(r.stride), r.pooling) for r in mine.itertuples()}
+    return [c for c in todo if c not in have]
+
+
+def sweep_embedded(data: str | AsrData | None = None, checkpoints: str | Path = CHECKPOINTS, batch_size: int = 32,
+                   limit: int | None = None, force: bool = False, store: ResultStore | None = None,
+                   models: list[str | Path] | None = None, threads: int | None = 1,
+                   check_limit: int | None = EMBEDDED_CHECK_LIMIT, missing_only: bool = False,
+                   verbose: bool = True) -> pd.DataFrame:
+    """All minis x {full, half} frames x stride {1, 2} x pooling {select, mean}, on CPU fp32.
+
+    Resumable: only configurations without a row are run, and models/audio are loaded only
+    then; ``missing_only=True`` ignores ``AUDIOSCALE_RECOMPUTE`` for rows that exist.
+    ``threads=1`` by default: the minis are overhead-bound, and two OpenMP threads on a
+    shared 2-core machine run far slower than one.
+    """
+    folders = [Path(m) for m in models] if models else find_minis(checkpoints)
+    if not folders:
+        raise AudioscaleError(f"no trained minis under {portable_name(checkpoints)} (asr-mini-*/model.safetensors). "
+                              "Fix: run `make pretrain` first, or pass models=[folders].")
+    store = store or ResultStore("asr_embedded")
+    data_name = data.name if isinstance(data, AsrData) else (
+        default_embedded_data_name() if data is None else portable_name(data))
+    pending = {f: [(t, s, p, limit)
+                   for t, s, p in pending_embedded(store, f, data_name, limit, force, missing_only)]
+               for f in folders}
+    if check_limit and limit is None:
+        # one cheap row (smallest model, full window, stride 1, first utterances) that a test
+        # recomputes and compares exactly with the committed one
+        full = embedded_configs(_full_frames(folders[0]))[0]
+        if full in pending_embedded(store, folders[0], data_name, check_limit, force, missing_only):
+            pending[folders[0]].append((*full, check_limit))
+    if any(pending.values()):
+        if data is None:
+            data = default_embedded_data()
+        elif not isinstance(data, AsrData):
+            data = load_asr_data(data)
+        old_threads = torch.get_num_threads()
+        if threads:
+            torch.set_num_threads(threads)
+        try:
+            for folder, todo in pending.items():
+                if not todo:
+                    continue
+                system = load_system(str(folder), device="cpu", dtype="float32")
+                for t, s, pooling, lim in todo:
+                    run_asr(system, data, t, s, pooling, batch_size=batch_size, limit=lim, scale="embedded",
+                            force=force, store=store, verbose=verbose)
+        finally:
+            torch.set_num_threads(old_threads)
+    prune_stale(store, folders)
+    rows = store.rows()
+    labels = {model_label(str(f)) for f in folders}
+    return rows[rows["model"].isin(labels)].reset_index(drop=True)
+
+
+def prune_stale(store: ResultStore, folders: list[Path]) -> int:
+    """Drop rows (and their timings and per-utterance lines) of these models whose weights
+    are not the checkpoint's current ones: results of a superseded training run. Returns
+    the number of rows dropped."""
+    rows = store.rows()
+    if rows.empty or "weights" not in rows:
+        return 0
+    current = {model_label(str(f)): weights_id(str(f)) for f in folders}
+    stale = rows["model"].isin(list(current)) & (rows["weights"] != rows["model"].map(current))
+    if not stale.any():
+        return 0
+    keys = set(rows.loc[stale, "config_key"])
+    _rewrite(store.path, lambda df: df[~df["config_key"].isin(keys)])
+    _rewrite(store.timing_path, lambda df: df[~df["config_key"].isin(keys)])
+    ids = {config_id(k) for k in keys}
+    _rewrite(utterances_path(store), lambda df: df[~df["config_id"].isin(ids)])
+    return int(stale.sum())
+
+
+def _rewrite(path: Path, keep) -> None:
+    if not path.exists():
+        return
+    df = pd.read_csv(path, keep_default_na=False, dtype={"config_id": str}) if path.name.endswith(
+        "_utterances.csv") else pd.read_csv(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    keep(df).to_csv(tmp, index=False, lineterminator="\n", float_format="%.10g")
+    os.replace(tmp, path)
+
+
+def rows_with_timings(scale: str = "embedded", store: ResultStore | None = None) -> pd.DataFrame:
+    """Result rows joined with their (machine-dependent) timings on ``config_key``."""
+    store = store or ResultStore(f"asr_{scale}")
+    rows, tim = store.rows(), store.timings()
+    if rows.empty or tim.empty:
+        return rows
+    keep = ["config_key"] + [c for c in tim.columns if c not in rows.columns]
+    return rows.merge(tim[keep], on="config_key", how="left")
+

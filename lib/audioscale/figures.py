@@ -1,0 +1,185 @@
+"""Plot helpers for the analysis notebooks (frontiers, scaling fits, iso-FLOP curves).
+
+Plotting lives here so ``pareto``, ``scaling_law`` and ``iso_flop`` stay pure analysis.
+Every figure is saved twice, ``figures/<notebook>_<section>.png`` and ``.svg``, with the
+metadata that changes between runs (dates, matplotlib's random SVG ids) removed so a rerun
+writes identical files. ``AUDIOSCALE_FIGURES`` redirects the folder (the notebook-timing
+benchmark uses it so timing runs never overwrite committed figures).
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use(os.environ.get("MPLBACKEND", "Agg"))
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import ticker  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from .errors import AudioscaleError  # noqa: E402
+from .pareto import dominated_mask, dominators  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+DOMINATED_COLOR = "#c0392b"
+FRONTIER_COLOR = "#1f4e79"
+MAX_LABELS = 12  # beyond this many points of a kind, text labels overlap: draw markers only
+
+
+def figures_dir() -> Path:
+    return Path(os.environ.get("AUDIOSCALE_FIGURES", REPO / "figures"))
+
+
+def apply_style() -> None:
+    """Seaborn's white grid, notebook context; fixed SVG hash salt for stable files."""
+    sns.set_theme(style="whitegrid", context="notebook", font_scale=0.9)
+    plt.rcParams["svg.hashsalt"] = "audioscale"
+    plt.rcParams["figure.dpi"] = 100
+
+
+def save_figure(fig, notebook: str, section: str, dpi: int = 130) -> list[str]:
+    """Write ``<notebook>_<section>.png`` and ``.svg``; return their names as
+    ``figures/<file>`` (never a machine path, so notebooks can print them)."""
+    if not notebook or not section or any(ch in notebook + section for ch in "/\\ "):
+        raise AudioscaleError(f"notebook={notebook!r} and section={section!r} must be non-empty names "
+                              "without slashes or spaces, e.g. ('06_pareto_scaling', 'asr').")
+    out = figures_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    names = []
+    # The salt fixes the SVG clip-path ids, which matplotlib otherwise draws at random; set
+    # here rather than trusted to apply_style, since seaborn's set_theme may run after it.
+    with plt.rc_context({"svg.hashsalt": "audioscale"}):
+        for ext, meta in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
+            name = f"{notebook}_{section}.{ext}"
+            fig.savefig(out / name, format=ext, dpi=dpi, bbox_inches="tight", metadata=meta)
+            names.append(f"figures/{name}")
+    return names
+
+
+def _fmt_budget(b: float) -> str:
+    return f"{b:,.0f}" if b >= 10 else f"{b:.3g}"
+
+
+def log_x(ax) -> None:
+    """Log x axis with plain tick labels (30, 100, 1000) instead of 3×10^1."""
+    ax.set_xscale("log")
+    plain = ticker.FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:.2g}")
+    ax.xaxis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(plain)
+    ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+
+
+def frontier_plot(ax, df: pd.DataFrame, cost: str = "gflops", error: str = "wer_pct", label: str = "label",
+                  maximize: bool = False, budgets: Sequence[float] = (), title: str | None = None,
+                  cost_label: str = "GFLOPs per utterance", error_label: str | None = None,
+                  label_frontier: bool = True) -> None:
+    """Scatter of all configurations on a log-cost axis; the frontier as the staircase of the
+    best error reachable at each cost; dominated points in red with an arrow to their cheapest
+    dominator; vertical dotted iso-FLOP guide lines at ``budgets``. Text labels are drawn for a
+    kind of point (frontier / dominated) only while there are at most ``MAX_LABELS`` of them."""
+    if df.empty:
+        ax.text(0.5, 0.5, "no rows", ha="center", va="center", transform=ax.transAxes)
+        ax.set_title(title or "")
+        return
+    dom = dominated_mask(df, cost, error, maximize).to_numpy()
+    front = df[~dom].sort_values(cost, kind="stable")
+    # Staircase: from each frontier point the best reachable error holds until the next one.
+    xs = front[cost].to_numpy(dtype=float)
+    ys = front[error].to_numpy(dtype=float)
+    x_end = df[cost].max() * 1.6
+    ax.step(np.append(xs, x_end), np.append(ys, ys[-1]), where="post", color=FRONTIER_COLOR,
+            lw=1.4, alpha=0.7, label="Pareto frontier", zorder=2)
+    ax.scatter(front[cost], front[error], s=40, color=FRONTIER_COLOR, zorder=3, label="on frontier")
+    if dom.any():
+        ax.scatter(df.loc[dom, cost], df.loc[dom, error], s=55, marker="X", color=DOMINATED_COLOR,
+                   zorder=4, label="dominated")
+    label_frontier = label_frontier and len(front) <= MAX_LABELS
+    if label_frontier and label in df:
+        for _, r in front.iterrows():
+            ax.annotate(str(r[label]), (r[cost], r[error]), xytext=(4, 4 if not maximize else -10),
+                        textcoords="offset points", fontsize=7, color="0.25")
+    if label in df:
+        dom_rows = dominators(df, cost, error, maximize, rule="cheapest", label=label)
+        few = len(dom_rows) <= 3  # name the dominator in the label only while that stays readable
+        name_them = len(dom_rows) <= MAX_LABELS
+        for _, r in dom_rows.iterrows() if name_them else ():
+            ax.annotate("", xy=(r[f"dominator_{cost}"], r[f"dominator_{error}"]), xytext=(r[cost], r[error]),
+                        arrowprops=dict(arrowstyle="->", color=DOMINATED_COLOR, lw=1.0, alpha=0.8 if few else 0.3))
+            text = f"{r[label]}\n(beaten by {r[f'dominator_{label}']})" if few else str(r[label])
+            if name_them:
+                ax.annotate(text, (r[cost], r[error]), xytext=(7, 3), textcoords="offset points", fontsize=7,
+                            color=DOMINATED_COLOR, fontweight="bold", va="bottom" if few else "center")
+    log_x(ax)
+    lo, hi = ax.get_ylim()
+    for b in budgets:
+        ax.axvline(b, color="0.5", ls=":", lw=1, zorder=1)
+        ax.text(b, hi, f" {_fmt_budget(b)}", rotation=90, va="top", ha="right", fontsize=7, color="0.4")
+    ax.set_xlim(df[cost].min() / 1.5, x_end)
+    ax.set_xlabel(cost_label)
+    ax.set_ylabel(error_label or error)
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="upper right" if not maximize else "upper left", fontsize=7)
+
+
+def fit_plot(ax, cost, error, fit, boots: pd.DataFrame | None = None, level: float = 0.95,
+             color: str = FRONTIER_COLOR, label: str = "fit", points_label: str = "configurations",
+             x_range: tuple[float, float] | None = None, show_points: bool = True) -> None:
+    """Points, the fitted a·C^(−b)+e curve and (given bootstrap refits) its pointwise band."""
+    cost, error = np.asarray(cost, float), np.asarray(error, float)
+    lo_x, hi_x = x_range or (cost.min() / 1.5, cost.max() * 1.5)
+    grid = np.geomspace(lo_x, hi_x, 200)
+    if show_points:
+        ax.scatter(cost, error, s=30, color=color, zorder=3, label=points_label)
+    ax.plot(grid, fit.predict(grid), color=color, lw=1.5,
+            label=f"{label}: {fit.a:.3g}·C^(−{fit.b:.2f}) + {fit.e:.2f}")
+    if boots is not None and len(boots):
+        preds = boots["a"].to_numpy()[:, None] * grid[None, :] ** (-boots["b"].to_numpy()[:, None]) \
+            + boots["e"].to_numpy()[:, None]
+        q = [(1 - level) / 2, (1 + level) / 2]
+        band = np.quantile(preds, q, axis=0)
+        ax.fill_between(grid, band[0], band[1], color=color, alpha=0.15, lw=0,
+                        label=f"{level:.0%} bootstrap band")
+    log_x(ax)
+
+
+def iso_flop_plot(ax, curves: pd.DataFrame, size: str, error: str = "wer_pct", maximize: bool = False,
+                  size_label: str | None = None, error_label: str | None = None) -> None:
+    """One line per budget: interpolated error vs size; the best size per budget starred."""
+    budgets = sorted(curves["budget"].unique())
+    palette = sns.color_palette("viridis", len(budgets))
+    drawn = 0
+    for color, b in zip(palette, budgets):
+        g = curves[(curves["budget"] == b)].dropna(subset=[error]).sort_values(size)
+        if g.empty:
+            continue
+        drawn += 1
+        ax.plot(g[size], g[error], "-o", color=color, ms=4, lw=1.3, label=f"{_fmt_budget(b)} GFLOPs")
+        best = g.loc[g[error].idxmax() if maximize else g[error].idxmin()]
+        ax.scatter([best[size]], [best[error]], marker="*", s=140, color=color, edgecolor="k", zorder=4)
+    if not drawn:
+        ax.text(0.5, 0.5, "no size has a frontier point\nnear any budget", ha="center", va="center",
+                transform=ax.transAxes)
+    if pd.api.types.is_numeric_dtype(curves[size]) and (curves[size] > 0).all():
+        log_x(ax)
+    ax.set_xlabel(size_label or size)
+    ax.set_ylabel(error_label or error)
+    if drawn:
+        ax.legend(fontsize=7, title="budget", title_fontsize=7)
+
+
+def budget_choice_plot(ax, table: pd.DataFrame, error: str = "wer_pct", error_label: str | None = None) -> None:
+    """Joint-search vs star-sweep error per budget (from ``iso_flop.joint_vs_star``)."""
+    x = table["budget"].to_numpy(float)
+    for who, style, color in (("joint", "-o", FRONTIER_COLOR), ("star", "--s", DOMINATED_COLOR)):
+        y = pd.to_numeric(table[f"{who}_{error}"], errors="coerce").to_numpy(float)
+        ax.plot(x, y, style, color=color, ms=5, lw=1.3,
+                label="joint search" if who == "joint" else "star sweep (one axis from base)")
+    log_x(ax)
+    ax.set_xlabel("compute budget (GFLOPs)")
+    ax.set_ylabel(error_label or error)
+    ax.legend(fontsize=7)

@@ -1,0 +1,50 @@
+"""The committed embedded rows are reproducible: recompute ONE cheap configuration (smallest
+mini, full window, stride 1, the first EMBEDDED_CHECK_LIMIT test utterances) and compare it
+with its committed row in results/asr_embedded.csv, column by column, exactly.
+
+Skipped when no trained mini exists (a fresh clone before `make pretrain`). When minis exist,
+the committed check row must exist too: a missing or different row means the committed
+results are stale for these checkpoints.
+"""
+import pandas as pd
+import pytest
+import torch
+
+from audioscale.asr import run
+from audioscale.results import ResultStore
+
+MINIS = run.find_minis()
+METRICS = ["n_utterances", "n_ref_words", "hits", "substitutions", "deletions", "insertions", "wer_pct",
+           "n_bad_files", "decoded_tokens_mean", "decoder_positions", "params_m", "gflops_paper", "gflops_matmul",
+           "normalizer", "normalizer_version", "scorer_version"]
+
+
+@pytest.mark.skipif(not MINIS, reason="no trained minis in checkpoints/ (run `make pretrain`)")
+def test_recompute_one_committed_row(tmp_path):
+    smallest = MINIS[0]
+    committed = ResultStore("asr_embedded").rows()
+    full = run.embedded_configs(run._full_frames(smallest))[0]
+    assert not committed.empty, "results/asr_embedded.csv is missing: run `audioscale asr-sweep --scale embedded`"
+    mine = committed[(committed["model"] == run.model_label(str(smallest)))
+                     & (committed["weights"] == run.weights_id(str(smallest)))
+                     & (committed["limit"] == run.EMBEDDED_CHECK_LIMIT)
+                     & (committed["encoder_frames"] == full[0]) & (committed["stride"] == 1)]
+    assert len(mine) == 1, ("no committed check row for these weights (stale results after retraining?): "
+                            "rerun `audioscale asr-sweep --scale embedded`")
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)  # as the sweep runs
+    try:
+        store = ResultStore("asr_embedded", root=tmp_path)
+        run.run_asr(str(smallest), run.default_embedded_data(), full[0], 1, "select", batch_size=32,
+                    limit=run.EMBEDDED_CHECK_LIMIT, scale="embedded", store=store, device="cpu")
+    finally:
+        torch.set_num_threads(n)
+    fresh = store.rows()  # read back through the same CSV formatting as the committed file
+    assert fresh["config_key"].iloc[0] == mine["config_key"].iloc[0]
+    for col in METRICS:
+        assert fresh[col].iloc[0] == mine[col].iloc[0], col
+    committed_utts = pd.read_csv(run.utterances_path(ResultStore("asr_embedded")), keep_default_na=False,
+                                 dtype={"config_id": str})
+    committed_utts = committed_utts[committed_utts["config_id"] == run.config_id(mine["config_key"].iloc[0])]
+    fresh_utts = pd.read_csv(run.utterances_path(store), keep_default_na=False, dtype={"config_id": str})
+    assert list(fresh_utts["hypothesis"]) == list(committed_utts["hypothesis"])

@@ -1,0 +1,58 @@
+"""Corpora are seeded, cached, shaped like test-other relative to the window, and write
+LibriSpeech's layout."""
+import numpy as np
+import pytest
+
+from audioscale.embedded import asr_corpus as C
+
+
+@pytest.fixture()
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUDIOSCALE_CACHE", str(tmp_path / "cache"))
+    return tmp_path
+
+
+def test_test_set_length_profile_and_cache(cache):
+    utts = C.load_test_set(split="other", size=40)
+    prof = C.length_profile(utts)
+    # round(5.8 % of 40) = 2 utterances longer than the 4 s half window, none beyond 8 s
+    assert prof["frac_utts_over_half"] == pytest.approx(2 / 40)
+    assert max(u.duration_s for u in utts) <= C.WINDOW_S
+    assert 0.0 < prof["frac_words_beyond_half"] < 0.15
+    again = C.load_test_set(split="other", size=40)  # from the cache
+    assert [u.utt_id for u in again] == [u.utt_id for u in utts]
+    np.testing.assert_array_equal(again[5].wave, utts[5].wave)
+    u = utts[0]
+    assert u.wave.dtype == np.float32 and u.duration_s == pytest.approx(len(u.wave) / 16000)
+    assert len(u.word_end_s) == len(u.text.split())
+    assert C.load_test_set(3, split="other", size=40)[2].utt_id == utts[2].utt_id
+
+
+def test_heldout_voices_and_no_training_sentences(cache):
+    other = C.load_test_set(split="other", size=20)
+    spk = {int(u.utt_id.split("-")[0]) for u in other}
+    assert spk <= set(range(9045, 9053))  # speakers 9045.. are the held-out voices
+    train = set(C.train_sentences(16000, 0))
+    assert not {u.text for u in other} & train
+
+
+def test_train_set_is_deterministic_and_fits_the_window(cache):
+    a = C.load_train_set(12, seed=5, workers=1)
+    assert len(a) == 12 and all(u.duration_s <= C.WINDOW_S for u in a)
+    import shutil
+    shutil.rmtree(C.cache_dir())
+    b = C.load_train_set(12, seed=5, workers=1)
+    assert [u.text for u in a] == [u.text for u in b]
+    np.testing.assert_array_equal(a[3].wave, b[3].wave)
+
+
+def test_librispeech_layout(cache):
+    import soundfile as sf
+    utts = C.load_test_set(3, split="clean", size=20)
+    root = C.write_librispeech_layout(utts, cache / "ls")
+    u = utts[0]
+    spk, chap, _ = u.utt_id.split("-")
+    wave, sr = sf.read(root / spk / chap / f"{u.utt_id}.flac", dtype="float32")
+    assert sr == 16000 and np.abs(wave - u.wave).max() < 1e-3
+    lines = (root / spk / chap / f"{spk}-{chap}.trans.txt").read_text().splitlines()
+    assert f"{u.utt_id} {u.text.upper()}" in lines

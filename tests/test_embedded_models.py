@@ -1,0 +1,98 @@
+"""Mini model folders load offline through transformers' Auto classes; a short pretrain runs,
+and a run stopped midway resumes to exactly the uninterrupted result."""
+import json
+
+import pytest
+import torch
+
+from audioscale.embedded import models as M
+from audioscale.embedded import pretrain as P
+
+
+@pytest.fixture()
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUDIOSCALE_CACHE", str(tmp_path / "cache"))
+    return tmp_path
+
+
+def test_family_configs_scale_width_at_fixed_depth():
+    from transformers import WhisperForConditionalGeneration
+    sizes = []
+    for name in M.MINI_WHISPER:
+        cfg = M.mini_whisper_config(name)
+        assert cfg.max_source_positions == M.FULL_FRAMES == 400 and M.HALF_FRAMES == 200
+        assert cfg.encoder_layers == cfg.decoder_layers == 2 and cfg.vocab_size == len(M.TOKENS) == 36
+        assert cfg.init_std == pytest.approx(cfg.d_model ** -0.5)
+        with torch.device("meta"):
+            sizes.append(sum(p.numel() for p in WhisperForConditionalGeneration(cfg).parameters()))
+    assert sizes == sorted(sizes) and sizes[0] > 1e5 and sizes[-1] < 2e6
+    assert M.checkpoint_dir("tiny").name == "asr-mini-tiny"
+
+
+def test_tokenizer_round_trip():
+    tok = P.tokenizer()
+    ids = tok("TAKE the red ball and Seven").input_ids
+    assert ids == P.encode("take the red ball and seven")
+    assert tok.decode([M.BOS_ID] + ids + [M.EOS_ID, M.PAD_ID], skip_special_tokens=True) == \
+        "take the red ball and seven"
+
+
+def test_saved_folder_loads_offline_with_auto_classes(tmp_path):
+    from transformers import AutoFeatureExtractor, AutoModelForSpeechSeq2Seq, AutoTokenizer
+    model, ctc = P.build("micro")
+    folder = P.save_model_folder(tmp_path / "m", model, ctc, {"note": "random init"})
+    m = AutoModelForSpeechSeq2Seq.from_pretrained(folder, use_safetensors=True)
+    tok = AutoTokenizer.from_pretrained(folder)
+    fe = AutoFeatureExtractor.from_pretrained(folder)
+    assert (fe.feature_size, fe.chunk_length, fe.n_fft, fe.hop_length) == (80, 8, 400, 160)
+    assert tok.decode(tok("go and stop").input_ids) == "go and stop"
+    gen = json.loads((folder / "generation_config.json").read_text())
+    assert gen["decoder_start_token_id"] == M.BOS_ID and gen.get("forced_decoder_ids") is None
+    assert m.generation_config.suppress_tokens is None and m.generation_config.begin_suppress_tokens is None
+    assert torch.equal(P.load_ctc_head(folder).weight, ctc.weight)
+    x = torch.zeros(1, 80, M.MEL_FRAMES)
+    assert m.generate(input_features=x, max_new_tokens=3).shape[0] == 1
+
+
+def test_pretrain_runs_and_resumes_identically(cache):
+    kw = dict(steps=4, n_train=16, eval_n=4, eval_size=20, threads=1, progress=False, eval_every=0,
+              decoder_steps=2)
+    full = P.pretrain_whisper("micro", out_dir=cache / "full", **kw)
+    assert full["steps"] == 4 and len(full["losses"]) == 1
+    assert {"wer_dec_full", "wer_dec_half", "wer_ctc_full", "wer_ctc_half"} <= set(full["final_eval_other"])
+    assert full["decoder_stage"]["steps"] == 2 and "stage1_eval_other" in full
+    stopped = P.pretrain_whisper("micro", out_dir=cache / "resumed", stop_after=2, **kw)
+    assert stopped == {"stopped_at": 2}
+    P.pretrain_whisper("micro", out_dir=cache / "resumed", resume=True, **kw)
+    from safetensors.torch import load_file
+    a, b = load_file(cache / "full" / "model.safetensors"), load_file(cache / "resumed" / "model.safetensors")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_ser_backbone_pretrains_and_loads_as_a_classifier(cache):
+    from transformers import Wav2Vec2ForSequenceClassification
+    log = P.pretrain_wav2vec2(steps=2, n_train=16, out_dir=cache / "ser", progress=False, eval_n=2, eval_size=20,
+                              teacher=None)
+    assert log["steps"] == 2 and log["params"] < 1_000_000
+    clf = Wav2Vec2ForSequenceClassification.from_pretrained(cache / "ser", num_labels=6)
+    assert clf(torch.zeros(1, 16000)).logits.shape == (1, 6)
+
+
+def test_committed_checkpoints_load_if_present():
+    from transformers import AutoModelForSpeechSeq2Seq, Wav2Vec2ForSequenceClassification
+    found = 0
+    for name in M.MINI_WHISPER:
+        folder = M.checkpoint_dir(name)
+        if (folder / "model.safetensors").is_file():
+            found += 1
+            m = AutoModelForSpeechSeq2Seq.from_pretrained(folder, use_safetensors=True)
+            assert m.config.d_model == M.MINI_WHISPER[name]["d_model"]
+            log = json.loads((folder / "pretrain_log.json").read_text())
+            assert log["steps"] > 0 and "final_eval_other" in log
+            assert sum(f.stat().st_size for f in folder.iterdir()) < 10e6
+    folder = M.checkpoint_dir(M.SER_BACKBONE_NAME)
+    if (folder / "model.safetensors").is_file():
+        found += 1
+        Wav2Vec2ForSequenceClassification.from_pretrained(folder, num_labels=6)
+    if not found:
+        pytest.skip("no pretrained checkpoints yet: run `make pretrain`")
