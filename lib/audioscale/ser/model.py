@@ -1,0 +1,202 @@
+"""The SER model: a wav2vec2 backbone, clips cut to a fixed duration, a pooled 6-way head.
+
+Backbones come from a hub id, a short name (``wav2vec2-base``, ``wav2vec2-large-robust``), or
+a local ``save_pretrained`` folder; ``init="random"`` builds the same architecture with random
+weights (our control, and the only offline option for the paper's backbones).
+
+Clip policy: every clip is cut or zero-padded to exactly ``duration_s`` (training: seeded
+random crop; evaluation: centre crop), after normalising its valid samples to zero mean and
+unit variance as wav2vec2's feature extractor does (``do_normalize=True`` for both paper
+backbones).
+
+Training crops: ``random`` draws any start (seeded); ``anchored`` draws one of three starts
+(clip start, centre, end), so a frozen CNN's features repeat across epochs and runs and are
+computed once (``cache_feature_encoder``); clips shorter than the window are never cropped.
+
+Pooling (the paper blames "padding artifacts" for the drop from 4 s to 6 s):
+- ``masked``: the attention mask goes to the encoder and the mean over time uses valid frames
+  only (transformers' behaviour when ``attention_mask`` is passed).
+- ``all``: no mask at all, as in wav2vec2-base's own processor, which returns none: padded
+  zeros are attended to and averaged into the pooled vector.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+
+import numpy as np
+import torch
+
+from ..architectures import (SER_CLASSES, WAV2VEC2, build_wav2vec2, load_wav2vec2_classifier,
+                             resolve_source)
+from ..audio import SAMPLE_RATE, fit_to_duration
+from ..errors import AudioscaleError, check_choice, check_positive
+
+POOLINGS = ("masked", "all")
+CROPS = ("center", "random", "anchored")
+INITS = ("pretrained", "random")
+MIN_DURATION_S = 0.025  # one wav2vec2 frame (400 samples) of receptive field
+_NORM_EPS = 1e-7  # Wav2Vec2FeatureExtractor.zero_mean_unit_var_norm
+
+
+def check_duration(duration_s) -> float:
+    duration_s = check_positive("duration_s", duration_s, fix="Clip duration is in seconds, e.g. 4.")
+    if duration_s < MIN_DURATION_S:
+        raise AudioscaleError(f"duration_s={duration_s} is shorter than one wav2vec2 frame "
+                              f"({MIN_DURATION_S} s). Fix: use a duration >= {MIN_DURATION_S} s, e.g. 4.")
+    return duration_s
+
+
+def load_backbone(source: str, init: str = "pretrained", num_labels: int = len(SER_CLASSES),
+                  seed: int = 0, **config_overrides):
+    """A ``Wav2Vec2ForSequenceClassification`` on the CPU, its new head seeded by ``seed``.
+
+    ``init="pretrained"`` loads weights (hub id, short name or folder); ``"random"`` keeps only
+    the architecture (short name or folder config) and draws all weights from ``seed``.
+    """
+    check_choice("init", init, INITS)
+    if init == "random":
+        if source in WAV2VEC2:
+            from ..architectures import wav2vec2_config
+            cfg = wav2vec2_config(source, num_labels=num_labels, **config_overrides)
+        else:
+            from transformers import Wav2Vec2Config
+            cfg = Wav2Vec2Config.from_pretrained(resolve_source(source), num_labels=num_labels,
+                                                 **config_overrides)
+        return build_wav2vec2(cfg, device="cpu", seed=seed).train()
+    torch.manual_seed(seed)  # the classification head is newly initialised
+    from transformers.utils import logging as hf_logging
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # the expected "head newly initialised" report is noise here
+    try:
+        model = load_wav2vec2_classifier(source, num_labels=num_labels, **config_overrides)
+    finally:
+        hf_logging.set_verbosity(level)
+    return model.train()
+
+
+def normalize(wave: np.ndarray) -> np.ndarray:
+    return ((wave - wave.mean()) / np.sqrt(wave.var() + _NORM_EPS)).astype(np.float32)
+
+
+def crop(wave: np.ndarray, duration_s: float, mode: str = "center",
+         rng: np.random.Generator | None = None) -> tuple[np.ndarray, int]:
+    """``fit_to_duration`` plus the ``anchored`` mode (start, centre or end, drawn from rng)."""
+    check_choice("crop", mode, CROPS)
+    if mode != "anchored":
+        return fit_to_duration(wave, duration_s, mode=mode, rng=rng)
+    if rng is None:
+        raise AudioscaleError("crop='anchored' needs a seeded numpy Generator (rng=...).")
+    n = int(round(duration_s * SAMPLE_RATE))
+    anchor = int(rng.integers(3))  # drawn even for short clips, so the stream of draws is fixed
+    slack = len(wave) - n
+    if slack <= 0:
+        return fit_to_duration(wave, duration_s)
+    start = (0, slack // 2, slack)[anchor]
+    return wave[start:start + n].astype(np.float32, copy=False), n
+
+
+def prepare_batch(waves: list[np.ndarray], duration_s: float, mode: str = "center",
+                  rng: np.random.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Clips -> (input_values [B, n], attention_mask [B, n]) with n = duration_s·16000.
+
+    Normalisation uses the clip's kept samples only, so padding stays exactly zero.
+    """
+    duration_s = check_duration(duration_s)
+    n = int(round(duration_s * SAMPLE_RATE))
+    x = np.zeros((len(waves), n), dtype=np.float32)
+    mask = np.zeros((len(waves), n), dtype=np.int64)
+    for i, w in enumerate(waves):
+        clip, n_valid = crop(w, duration_s, mode=mode, rng=rng)
+        x[i, :n_valid] = normalize(clip[:n_valid])
+        mask[i, :n_valid] = 1
+    return torch.from_numpy(x), torch.from_numpy(mask)
+
+
+def forward_logits(model, input_values: torch.Tensor, attention_mask: torch.Tensor,
+                   pooling: str = "masked") -> torch.Tensor:
+    """[B, classes] logits under the pooling policy (see the module docstring)."""
+    check_choice("pooling", pooling, POOLINGS)
+    if pooling == "masked":
+        return model(input_values=input_values, attention_mask=attention_mask).logits
+    return model(input_values=input_values).logits
+
+
+def n_layers(model) -> int:
+    return model.config.num_hidden_layers
+
+
+class CachedFeatureEncoder(torch.nn.Module):
+    """A frozen wav2vec2 CNN that computes each distinct input row once.
+
+    Rows are keyed by a hash of their samples and of the CNN's weights, and computed one at
+    a time, so a row's features never depend on what it was batched with (cached or not,
+    the numbers are the same). Only valid while the CNN is frozen: the wrapper refuses
+    trainable weights.
+    """
+
+    def __init__(self, encoder: torch.nn.Module, store: "FeatureStore"):
+        super().__init__()
+        if any(p.requires_grad for p in encoder.parameters()):
+            raise ValueError("CachedFeatureEncoder needs a frozen CNN (the recipe trains it).")
+        self.encoder = encoder
+        self.store = store
+        h = hashlib.blake2b(digest_size=16)
+        for name, t in sorted(encoder.state_dict().items()):
+            h.update(name.encode())
+            h.update(t.detach().cpu().contiguous().numpy().tobytes())
+        self.weights_tag = h.hexdigest()
+
+    def forward(self, input_values: torch.Tensor) -> torch.Tensor:
+        out = []
+        for row in input_values:
+            key = (self.weights_tag, hashlib.blake2b(row.detach().cpu().numpy().tobytes(), digest_size=16).digest())
+            feats = self.store.get(key)
+            if feats is None:
+                with torch.no_grad():
+                    feats = self.encoder(row[None])[0]
+                self.store.put(key, feats)
+            out.append(feats)
+        return torch.stack(out)
+
+
+class FeatureStore:
+    """An LRU dict of CNN features bounded in bytes (shared by every model of a process)."""
+
+    def __init__(self, max_bytes: int = 1_500_000_000):
+        self.max_bytes, self.bytes, self.hits, self.misses = max_bytes, 0, 0, 0
+        self._d: OrderedDict = OrderedDict()
+
+    def get(self, key):
+        t = self._d.get(key)
+        if t is None:
+            self.misses += 1
+            return None
+        self._d.move_to_end(key)
+        self.hits += 1
+        return t
+
+    def put(self, key, t: torch.Tensor) -> None:
+        self._d[key] = t
+        self.bytes += t.numel() * t.element_size()
+        while self.bytes > self.max_bytes and self._d:
+            _, old = self._d.popitem(last=False)
+            self.bytes -= old.numel() * old.element_size()
+
+    def clear(self) -> None:
+        self._d.clear()
+        self.bytes = 0
+
+
+FEATURES = FeatureStore()
+
+
+def cache_feature_encoder(model, store: FeatureStore = FEATURES) -> bool:
+    """Wrap the model's CNN in ``CachedFeatureEncoder`` if it is frozen; True if wrapped."""
+    base = model.wav2vec2
+    if isinstance(base.feature_extractor, CachedFeatureEncoder):
+        return True
+    if any(p.requires_grad for p in base.feature_extractor.parameters()):
+        return False
+    base.feature_extractor = CachedFeatureEncoder(base.feature_extractor, store)
+    return True

@@ -1,0 +1,242 @@
+"""One SER configuration -> one tidy result row in ``results/ser_<scale>.csv``.
+
+A configuration names the backbone, the data, the clip duration, the pooling, the adaptation
+recipe (``audioscale.adaptation``) and the seed. ``run_config`` returns the stored row when
+there is one (``AUDIOSCALE_RECOMPUTE=1`` recomputes), otherwise trains, scores the test
+speakers and stores the row: UA, WA, the confusion matrix, trainable parameters and GFLOPs
+per clip under the paper's convention (2·N·50·duration_s, N = every parameter of the
+classifier, LoRA excluded) beside the exact counts of ``audioscale.flops``. Training speed
+(examples/s) goes to the timings file, never into the row.
+
+Rows hold no machine paths: a model inside the repository is named by its repo-relative
+folder, any other folder by its name; the data by its folder name (or the embedded corpus's
+versioned name).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..adaptation import apply_recipe, check_recipe_args
+from ..architectures import WAV2VEC2_FRAMES_PER_S, count_params
+from ..errors import AudioscaleError, check_choice, check_int_range
+from ..results import REPO, ResultStore
+from . import data as serdata
+from .model import INITS, POOLINGS, cache_feature_encoder, check_duration, load_backbone
+from .train import TrainConfig, evaluate, train
+
+CACHE = REPO / ".cache" / "ser"
+SCALES = ("embedded", "paper")
+EMBEDDED_DATA = "embedded"  # --data value that means "the embedded emotion corpus"
+
+
+@dataclass(frozen=True)
+class SERConfig:
+    model: str                       # short name, hub id or save_pretrained folder
+    data: str = EMBEDDED_DATA        # CREMA-D-layout folder, or "embedded"
+    duration_s: float = 4.0
+    pooling: str = "masked"
+    recipe: str = "lora+top-k"
+    rank: int | None = 16
+    top_k: int | None = 4
+    init: str = "pretrained"
+    seed: int = 0
+    split_seed: int = 0              # speaker split; fixed across seeds so seeds vary training only
+    epochs: int = 10
+    patience: int = 3
+    batch_size: int = 16
+    lr: float = 1e-4
+    alpha: int | None = None         # LoRA alpha (None: adaptation's default 2·r)
+    train_crop: str = "anchored"     # random | anchored (see audioscale.ser.model)
+
+    def validate(self) -> "SERConfig":
+        check_duration(self.duration_s)
+        check_choice("pooling", self.pooling, POOLINGS)
+        check_choice("init", self.init, INITS)
+        check_int_range("seed", self.seed, 0)
+        check_int_range("split_seed", self.split_seed, 0)
+        # rank/top_k against the layer count are checked once the backbone is known
+        check_recipe_args(self.recipe, self.rank, self.top_k, 10**6)
+        self.train_config()
+        return self
+
+    def train_config(self) -> TrainConfig:
+        return TrainConfig(self.duration_s, self.pooling, self.epochs, self.patience, self.batch_size,
+                           self.lr, seed=self.seed, train_crop=self.train_crop)
+
+def model_label(source: str) -> str:
+    p = Path(source).expanduser()
+    if p.is_dir():
+        try:
+            return str(p.resolve().relative_to(REPO))
+        except ValueError:
+            return p.resolve().name
+    return source
+
+
+def data_dir(data: str) -> Path:
+    if data == EMBEDDED_DATA:
+        from .emotion_corpus import build_corpus
+        return build_corpus()
+    return Path(data).expanduser()
+
+
+def data_label(data: str) -> str:
+    if data == EMBEDDED_DATA:
+        from .emotion_corpus import CORPUS_NAME
+        return CORPUS_NAME
+    return Path(data).expanduser().resolve().name
+
+
+def row_config(cfg: SERConfig) -> dict:
+    """The flat config stored in (and keying) the row: labels instead of paths."""
+    d = asdict(cfg)
+    d["model"] = model_label(cfg.model)
+    d["data"] = data_label(cfg.data)
+    rank, top_k = check_recipe_args(cfg.recipe, cfg.rank, cfg.top_k, 10**6)
+    d["rank"], d["top_k"] = rank, top_k
+    if rank is None:
+        d["alpha"] = None
+    return d
+
+
+_DATA: dict[str, tuple] = {}
+
+
+def load_dataset(data: str, split_seed: int = 0, splits_out: Path | None = None):
+    """(clips with ``split``, waves, bad clips) for a data folder; waves cached per process."""
+    root = data_dir(data)
+    key = f"{root.resolve()}::{split_seed}"
+    if key not in _DATA:
+        clips = serdata.scan(root)
+        clips = serdata.make_splits(clips, seed=split_seed, test_actors=serdata.read_test_actors(root))
+        waves, clips, bad = serdata.load_waves(clips)
+        _DATA[key] = (clips, waves, bad)
+    clips, waves, bad = _DATA[key]
+    if splits_out is not None:
+        serdata.write_splits(clips, splits_out)
+    return clips, waves, bad
+
+
+def _subset(clips: pd.DataFrame, waves, split: str):
+    idx = np.flatnonzero(clips.split.to_numpy() == split)
+    if len(idx) == 0:
+        raise AudioscaleError(f"the {split} split is empty: the data has too few speakers or clips.")
+    return [waves[i] for i in idx], clips.label.to_numpy()[idx]
+
+
+def paper_gflops(n_params: int, duration_s: float) -> float:
+    """The paper's convention: 2 FLOPs per parameter per frame, 50 frames/s, no attention term."""
+    return 2 * n_params * WAV2VEC2_FRAMES_PER_S * duration_s / 1e9
+
+
+def other_gflops(model_config, duration_s: float) -> dict[str, float]:
+    """Exact counts from ``audioscale.flops`` (every convention it offers besides the paper's)."""
+    try:
+        from .. import flops
+    except ImportError:
+        return {}
+    out = {}
+    for convention in flops.CONVENTIONS:
+        if convention == "paper":
+            continue
+        try:
+            out[f"gflops_{convention}"] = float(flops.ser_flops(model_config, duration_s, convention).total_gflops)
+        except (AudioscaleError, NotImplementedError, TypeError):
+            continue
+    return out
+
+
+def checkpoint_dir(config: dict, scale: str) -> Path:
+    digest = hashlib.sha1(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return CACHE / "checkpoints" / f"{scale}-{digest}"
+
+
+def run_config(cfg: SERConfig, scale: str = "embedded", store: ResultStore | None = None,
+               force: bool = False, progress: bool = True, num_threads: int | None = 1,
+               keep_checkpoint: bool = False) -> dict:
+    """The row of ``cfg``: from ``store`` when present, else trained and stored now.
+
+    ``num_threads=1`` (default) makes the numbers independent of the machine's core count
+    (float sums are ordered differently with more threads), at the price of speed.
+    """
+    check_choice("scale", scale, SCALES)
+    cfg.validate()
+    store = store or ResultStore(f"ser_{scale}")
+    config = row_config(cfg)
+    hit = store.get(config, force=force)
+    if hit is not None:
+        return hit
+
+    old_threads = torch.get_num_threads()
+    if num_threads:
+        torch.set_num_threads(num_threads)
+    try:
+        t_start = time.perf_counter()
+        serdata.audio_dir(data_dir(cfg.data))  # a wrong folder fails before the model loads
+        # then the model: a top_k beyond its depth fails before any data is read
+        model = load_backbone(cfg.model, init=cfg.init, seed=cfg.seed)
+        n_backbone = count_params(model)
+        recipe = apply_recipe(model, cfg.recipe, rank=cfg.rank, top_k=cfg.top_k, alpha=cfg.alpha)
+        cache_feature_encoder(recipe.model)
+        tcfg = cfg.train_config()
+
+        splits_csv = store.path.parent / "splits" / f"ser_{config['data']}_split{cfg.split_seed}.csv"
+        clips, waves, bad = load_dataset(cfg.data, cfg.split_seed, splits_out=splits_csv)
+        if bad:
+            import sys
+            print(f"{len(bad)} of {len(bad) + len(clips)} clips skipped (unreadable):", file=sys.stderr)
+            for name, reason in bad[:5]:
+                print(f"  {name}: {reason}", file=sys.stderr)
+        tr_w, tr_y = _subset(clips, waves, "train")
+        va_w, va_y = _subset(clips, waves, "validation")
+        te_w, te_y = _subset(clips, waves, "test")
+        ckpt = checkpoint_dir(config, scale)
+        result = train(recipe.model, tr_w, tr_y, va_w, va_y, tcfg, ckpt_dir=ckpt, progress=progress)
+        t0 = time.perf_counter()
+        test = evaluate(recipe.model, te_w, te_y, cfg.duration_s, cfg.pooling, tcfg.eval_batch_size)
+        eval_s = time.perf_counter() - t0
+        metrics = {
+            "ua": test["ua"], "wa": test["wa"], "val_ua": result.best_val_ua,
+            "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
+            "trainable_params": recipe.trainable_params, "total_params": recipe.total_params,
+            "backbone_params": n_backbone, "layers": model.config.num_hidden_layers,
+            "gflops_paper": paper_gflops(n_backbone, cfg.duration_s),
+            **other_gflops(model.config, cfg.duration_s),
+            "n_train": len(tr_y), "n_validation": len(va_y), "n_test": len(te_y), "n_bad_clips": len(bad),
+            "confusion": json.dumps(test["confusion"].tolist(), separators=(",", ":")),
+            "recipe_description": recipe.description,
+        }
+        timings = {"wall_s": time.perf_counter() - t_start,
+                   "train_examples_per_s": (result.train_examples / result.train_seconds
+                                            if result.train_seconds else float("nan")),
+                   "eval_examples_per_s": len(te_y) / eval_s if eval_s else float("nan"),
+                   "resumed_from_epoch": result.resumed_from_epoch}
+        row = store.put(config, metrics, timings=timings, scale=scale)
+        if not keep_checkpoint:
+            shutil.rmtree(ckpt, ignore_errors=True)
+        return row
+    finally:
+        torch.set_num_threads(old_threads)
+
+
+def summarize(rows: pd.DataFrame, by: list[str], metrics=("ua", "wa")) -> pd.DataFrame:
+    """Mean ± std over seeds of each configuration group (``n_seeds`` counts them)."""
+    if rows.empty:
+        return rows
+    keys = [k for k in by if k in rows]
+    g = rows.groupby(keys, dropna=False)
+    out = g.agg(n_seeds=("seed", "nunique"),
+                **{f"{m}_mean": (m, "mean") for m in metrics},
+                **{f"{m}_std": (m, "std") for m in metrics},
+                trainable_params=("trainable_params", "first"),
+                gflops_paper=("gflops_paper", "first")).reset_index()
+    return out

@@ -1,0 +1,257 @@
+"""The embedded SER study: the paper's two SER experiments, scaled to the mini backbone.
+
+Mapping from the paper (wav2vec2-large-robust: 24 layers, hidden 1024) to the embedded
+backbone (``checkpoints/ser-backbone-mini``: 2 layers, hidden 128):
+- LoRA rank: the paper's {8, 16, 32, 64} become {2, 4, 8, 16}: the same ×8 span, and the
+  reference recipe (the paper's r=16, second of four) is r=4 here.
+- Unfrozen top layers: the paper's top-4 of 24 becomes top-1 of 2 (the smallest step), and
+  its top-8 becomes top-2 (all layers; LoRA then only adds to fully trainable layers).
+- Durations: 2, 4, 6 s as in the paper, each with masked and all-frames pooling.
+- Controls the paper does not have: the head alone on the frozen backbone, and the
+  reference recipe on a randomly initialised backbone (what pretraining contributes).
+Every configuration runs with ``SEEDS``; tables show mean ± std over them.
+"""
+from __future__ import annotations
+
+import fcntl
+import time
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ..errors import AudioscaleError
+from ..results import REPO
+from .run import SERConfig, row_config, run_config
+
+BACKBONE = "checkpoints/ser-backbone-mini"
+SEEDS = (0, 1, 2)
+STUDIES = ("duration", "adaptation", "check")
+DURATIONS_S = (2.0, 4.0, 6.0)
+RANKS = (2, 4, 8, 16)
+REFERENCE = dict(recipe="lora+top-k", rank=4, top_k=1)
+# ours -> the paper's value on the same rung of each ladder
+PAPER_RANK_OF = dict(zip(RANKS, (8, 16, 32, 64)))
+PAPER_TOP_K_OF = {1: 4, 2: 8}
+# One learning rate for every recipe, chosen once on validation UA (see the notebook).
+TRAINING = dict(epochs=6, patience=2, batch_size=16, lr=5e-4)
+
+
+def backbone_path() -> str:
+    """The backbone folder (loading it fails with a named error if ``make pretrain`` has not run;
+    reading stored rows does not need it)."""
+    return str(REPO / BACKBONE)
+
+
+def base_config(**kw) -> SERConfig:
+    return SERConfig(**{"model": backbone_path(), "data": "embedded", "duration_s": 4.0,
+                        "pooling": "masked", **REFERENCE, **TRAINING, **kw})
+
+
+def study_configs(study: str, seeds=SEEDS) -> list[SERConfig]:
+    """Every configuration of ``study`` (``duration`` or ``adaptation``), seeds innermost."""
+    if study == "duration":
+        grid = [dict(duration_s=d, pooling=p) for d in DURATIONS_S for p in ("masked", "all")]
+    elif study == "check":
+        return [cheapest_config()]
+    elif study == "adaptation":
+        grid = ([dict(recipe="head-only"), dict(recipe="lora", rank=REFERENCE["rank"])]
+                + [dict(rank=r) for r in RANKS]
+                + [dict(top_k=2), dict(recipe="full"), dict(init="random")])
+    else:
+        raise AudioscaleError(f"study={study!r} is not one of {list(STUDIES)}.")
+    return [base_config(seed=s, **g) for g in grid for s in seeds]
+
+
+def cheapest_config() -> SERConfig:
+    """The configuration the exact-recompute test reruns: head-only, 1 s, one epoch, seed 0."""
+    return base_config(recipe="head-only", duration_s=1.0, epochs=1, seed=0)
+
+
+# The paper's own grid, for scale="paper" (real backbones and a CREMA-D folder).
+PAPER_MODEL = "facebook/wav2vec2-large-robust"
+PAPER_RANKS = (8, 16, 32, 64)
+PAPER_REFERENCE = dict(recipe="lora+top-k", rank=16, top_k=4)
+
+
+def paper_study_configs(study: str, data: str, model: str = PAPER_MODEL, seeds=SEEDS,
+                        **training) -> list[SERConfig]:
+    """The paper's duration sweep or adaptation ablation as configurations."""
+    if not data or data == "none":
+        raise AudioscaleError("scale='paper' needs a CREMA-D folder (paper_data / --data) holding AudioWAV/.")
+    base = dict(model=model, data=data, duration_s=4.0, pooling="masked", **PAPER_REFERENCE,
+                **{**TRAINING, "lr": 1e-4, **training})
+    if study == "duration":
+        grid = [dict(duration_s=d, pooling=p) for d in DURATIONS_S for p in ("masked", "all")]
+    elif study == "adaptation":
+        grid = ([dict(recipe="lora", rank=16)] + [dict(rank=r) for r in PAPER_RANKS]
+                + [dict(top_k=8), dict(recipe="full"), dict(model="facebook/wav2vec2-base")])
+    else:
+        raise AudioscaleError(f"study={study!r} is not one of ['duration', 'adaptation'].")
+    return [SERConfig(**{**base, **g, "seed": s}) for g in grid for s in seeds]
+
+
+@dataclass
+class SweepReport:
+    done: int = 0
+    cached: int = 0
+    failed: int = 0
+    wall_s: float = 0.0
+    errors: list = field(default_factory=list)
+
+    def __str__(self) -> str:
+        lines = [f"{self.done} computed, {self.cached} already stored, {self.failed} failed "
+                 f"in {self.wall_s:.0f} s"]
+        lines += [f"  FAILED {e}" for e in self.errors]
+        return "\n".join(lines)
+
+
+def experiment_of(study: str, scale: str = "embedded") -> str:
+    """Rows of the check configuration live apart, so study tables never meet them."""
+    return f"ser_{scale}_check" if study == "check" else f"ser_{scale}"
+
+
+def collect(configs: list[SERConfig], experiment: str = "ser_embedded", compute_missing: bool = True,
+            scale: str = "embedded", progress: bool = False, workers: int = 2) -> pd.DataFrame:
+    """The stored rows of ``configs``, computing missing ones unless ``compute_missing=False``.
+
+    Missing configurations are shared out to ``workers`` processes of one thread each: the
+    same numbers as a one-process run (every run is single-threaded), in about 1/workers of
+    the time on as many free cores.
+    """
+    from ..results import ResultStore, config_key
+    store = ResultStore(experiment)
+    if compute_missing:
+        missing = [c for c in configs if store.get(row_config(c)) is None]
+        if len(missing) > 1 and workers > 1:
+            import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor
+            with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
+                reports = list(pool.map(_shard_worker, [(missing, f"{i}/{workers}", experiment, scale)
+                                                        for i in range(workers)]))
+        elif missing:
+            reports = [run_sweep(missing, experiment=experiment, scale=scale, progress=progress)]
+        else:
+            reports = []
+        for r in reports:
+            if r.failed:
+                print(r)
+    rows = store.rows()
+    if rows.empty:
+        return rows
+    keys = {config_key(row_config(c)) for c in configs}
+    return rows[rows.config_key.isin(keys)].reset_index(drop=True)
+
+
+def _shard_worker(args) -> "SweepReport":
+    configs, shard, experiment, scale = args
+    return run_sweep(configs, shard=shard, experiment=experiment, scale=scale)
+
+
+def run_sweep(configs: list[SERConfig], force: bool = False, progress: bool = False,
+              num_threads: int = 1, shard: str | None = None, scale: str = "embedded",
+              experiment: str | None = None, verbose: bool = True, claim: bool = False) -> SweepReport:
+    """Run every configuration (a failing one is reported and the sweep goes on).
+
+    ``shard="i/n"`` keeps every n-th configuration starting at i, for n processes.
+    ``claim=True``: any number of processes walk the same list in order, each running only the
+    configurations no other one has claimed (an ``O_EXCL`` file per configuration under
+    ``.cache/ser/claims/``): a dynamic queue, so the list's order is the order of completion.
+    """
+    if shard:
+        try:
+            i, n = (int(v) for v in shard.split("/"))
+            assert 0 <= i < n
+        except (ValueError, AssertionError):
+            raise AudioscaleError(f"shard={shard!r}: use I/N with 0 <= I < N, e.g. 0/2.") from None
+        configs = configs[i::n]
+    from ..results import ResultStore
+    store = ResultStore(experiment or f"ser_{scale}")
+    report, t0 = SweepReport(), time.perf_counter()
+    for k, cfg in enumerate(configs, 1):
+        rc = row_config(cfg)
+        label = (f"{rc['recipe']} r={rc['rank']} k={rc['top_k']} {cfg.duration_s:g}s {cfg.pooling} "
+                 f"{cfg.init} seed={cfg.seed}")
+        before = store.get(rc, force=force)
+        if claim and before is None and not _claim(store, rc):
+            continue
+        try:
+            row = run_config(cfg, scale=scale, store=_LockedStore(store), force=force,
+                             progress=progress, num_threads=num_threads)
+        except (AudioscaleError, RuntimeError) as e:
+            report.failed += 1
+            report.errors.append(f"{label}: {e}")
+            if verbose:
+                print(f"[{k}/{len(configs)}] {label}: FAILED: {e}", flush=True)
+            continue
+        if before is not None:
+            report.cached += 1
+            continue
+        report.done += 1
+        if verbose:
+            print(f"[{k}/{len(configs)}] {label}: UA {row['ua']:.3f} "
+              f"({time.perf_counter() - t0:.0f} s elapsed)", flush=True)
+    report.wall_s = time.perf_counter() - t0
+    return report
+
+
+def _claim(store, config: dict) -> bool:
+    import hashlib
+    import os
+
+    from ..results import config_key
+    from .run import CACHE
+    folder = CACHE / "claims" / store.path.stem
+    folder.mkdir(parents=True, exist_ok=True)
+    name = hashlib.sha1(config_key(config).encode()).hexdigest()[:16]
+    try:
+        os.close(os.open(folder / name, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        return True
+    except FileExistsError:
+        return False
+
+
+class _lock:
+    """An exclusive ``flock`` next to the results file: shards never interleave their writes."""
+
+    def __init__(self, path):
+        from .run import CACHE
+        self.path = CACHE / "locks" / f"{path.parent.name}-{path.name}.lock"
+
+    def __enter__(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fh = open(self.path, "w")
+        fcntl.flock(self.fh, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        fcntl.flock(self.fh, fcntl.LOCK_UN)
+        self.fh.close()
+
+
+class _LockedStore:
+    """A ResultStore whose ``put`` holds the lock (read-modify-write of the CSV is not atomic
+    across processes)."""
+
+    def __init__(self, store):
+        self._store = store
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    def put(self, *args, **kw):
+        with _lock(self._store.path):
+            return self._store.put(*args, **kw)
+
+
+def paper_counterpart(recipe: str, rank, top_k, init: str = "pretrained") -> dict | None:
+    """The paper's configuration on the same rung as an embedded one (None: no counterpart)."""
+    if init != "pretrained":
+        return None
+    if recipe == "full":
+        return dict(experiment="adaptation", recipe="full")
+    if recipe == "lora" and rank in PAPER_RANK_OF:
+        return dict(experiment="adaptation", recipe="lora", rank=PAPER_RANK_OF[rank])
+    if recipe == "lora+top-k" and rank in PAPER_RANK_OF and top_k in PAPER_TOP_K_OF:
+        return dict(experiment="adaptation", model="wav2vec2-large-robust", recipe="lora+top-k",
+                    rank=PAPER_RANK_OF[rank], top_k=PAPER_TOP_K_OF[top_k])
+    return None
