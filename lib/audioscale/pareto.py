@@ -1,0 +1,329 @@
+"""Pareto frontiers over (compute, quality): which configurations are worth running.
+
+The paper reads its conclusions off these sets: ASR has a smooth frontier with two dominated
+configurations (medium-750 beaten by small-1500, large-v3-750 by medium-1500-stride-2), SER a
+sparse one. Conventions, stated once here:
+
+- **Both objectives are minimised.** ``cost`` is compute (GFLOPs per utterance/clip under one
+  named convention). ``error`` is minimised by default (WER); for a score that is maximised
+  (SER's unweighted accuracy, ``ua_pct``) pass ``maximize=True`` instead of rewriting it as
+  ``100 - ua_pct``: tables then show UA itself and every gain is in UA points.
+- **Domination.** Row j dominates row i when ``cost_j <= cost_i`` and ``error_j <= error_i``
+  (better-or-equal score under ``maximize``) with at least one of them strict.
+- **Ties and duplicates.** Rows with identical (cost, error) do not dominate each other, so
+  exact duplicates are *all* kept on (or all off) the frontier; collapse repeated
+  configurations first (``collapse_seeds``) when one point per configuration is wanted.
+  Equal cost with different error: only the better one survives (the other is dominated
+  with a 0 % cost saving); equal error with different cost: only the cheaper one survives.
+- Rows with NaN cost or error are refused (the error names the rows): a missing measurement
+  must not silently become "not dominated".
+
+No plotting here (see ``figures``).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .errors import AudioscaleError, check_choice
+
+
+def _objectives(df: pd.DataFrame, cost: str, error: str, maximize: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(cost, loss) as float arrays, loss = error or -score; both minimised."""
+    for col in (cost, error):
+        if col not in df.columns:
+            raise AudioscaleError(f"column {col!r} is not in the rows (columns: {list(df.columns)}); "
+                                  "pass cost=/error= naming existing columns.")
+    c = pd.to_numeric(df[cost], errors="coerce").to_numpy(dtype=float)
+    e = pd.to_numeric(df[error], errors="coerce").to_numpy(dtype=float)
+    bad = ~(np.isfinite(c) & np.isfinite(e))
+    if bad.any():
+        raise AudioscaleError(f"rows {list(df.index[bad])} have a missing or non-numeric {cost!r} or {error!r}; "
+                              "drop or fill them before computing a frontier.")
+    return c, (-e if maximize else e)
+
+
+def _dominance(c: np.ndarray, loss: np.ndarray) -> np.ndarray:
+    """D[j, i] = True when row j dominates row i."""
+    le_c = c[:, None] <= c[None, :]
+    le_l = loss[:, None] <= loss[None, :]
+    strict = (c[:, None] < c[None, :]) | (loss[:, None] < loss[None, :])
+    return le_c & le_l & strict
+
+
+def dominated_mask(df: pd.DataFrame, cost: str = "gflops", error: str = "wer_pct",
+                   maximize: bool = False) -> pd.Series:
+    """Boolean Series (df's index): True where some other row dominates the row."""
+    c, loss = _objectives(df, cost, error, maximize)
+    return pd.Series(_dominance(c, loss).any(axis=0), index=df.index, name="dominated")
+
+
+def pareto_frontier(df: pd.DataFrame, cost: str = "gflops", error: str = "wer_pct",
+                    maximize: bool = False) -> pd.DataFrame:
+    """The non-dominated rows, all columns kept, sorted by cost then by error (best first).
+
+    Exact duplicates of a frontier point are all returned (see the module docstring).
+    """
+    if df.empty:
+        return df.copy()
+    mask = dominated_mask(df, cost, error, maximize)
+    front = df[~mask.to_numpy()]
+    return front.sort_values([cost, error], ascending=[True, not maximize], kind="stable")
+
+
+def dominators(df: pd.DataFrame, cost: str = "gflops", error: str = "wer_pct",
+               maximize: bool = False, rule: str = "cheapest", label: str | None = None) -> pd.DataFrame:
+    """For every dominated row, the row that dominates it and by how much.
+
+    ``rule``: ``"cheapest"`` (the dominator with the lowest cost; ties -> better error),
+    ``"best"`` (the dominator with the best error; ties -> lower cost), or ``"all"`` (one
+    output row per dominating pair). Remaining ties go to the earlier row.
+
+    Columns: ``index`` (the dominated row's index), ``dominator_index``, ``<label>`` and
+    ``dominator_<label>`` when ``label`` names a column, the two rows' cost and error,
+    ``n_dominators``, ``cost_saving_pct`` = 100·(1 - cost_dominator / cost) >= 0 and
+    ``error_gain_pts`` = how many metric points better the dominator is (>= 0, in WER points
+    for an error, in UA points under ``maximize``). Empty when nothing is dominated.
+    """
+    check_choice("rule", rule, ("cheapest", "best", "all"))
+    if label is not None and label not in df.columns:
+        raise AudioscaleError(f"label={label!r} is not a column of the rows; pass label=None or an existing column.")
+    cols = ["index", "dominator_index"] + ([label, f"dominator_{label}"] if label else []) + [
+        cost, f"dominator_{cost}", error, f"dominator_{error}", "n_dominators", "cost_saving_pct", "error_gain_pts"]
+    if df.empty:
+        return pd.DataFrame(columns=cols)
+    c, loss = _objectives(df, cost, error, maximize)
+    dom = _dominance(c, loss)
+    rows = []
+    for i in np.flatnonzero(dom.any(axis=0)):
+        js = np.flatnonzero(dom[:, i])
+        if rule == "cheapest":
+            js = [js[np.lexsort((js, loss[js], c[js]))[0]]]
+        elif rule == "best":
+            js = [js[np.lexsort((js, c[js], loss[js]))[0]]]
+        for j in js:
+            row = {"index": df.index[i], "dominator_index": df.index[j]}
+            if label:
+                row[label] = df[label].iloc[i]
+                row[f"dominator_{label}"] = df[label].iloc[j]
+            row.update({cost: c[i], f"dominator_{cost}": c[j],
+                        error: df[error].iloc[i], f"dominator_{error}": df[error].iloc[j],
+                        "n_dominators": int(dom[:, i].sum()),
+                        "cost_saving_pct": 100.0 * (1.0 - c[j] / c[i]) if c[i] != 0 else 0.0,
+                        "error_gain_pts": float(loss[i] - loss[j])})
+            rows.append(row)
+    return pd.DataFrame(rows, columns=cols)
+
+
+def marginal_value(df: pd.DataFrame, axis: str | Sequence[str], config: Sequence[str],
+                   cost: str = "gflops", error: str = "wer_pct", maximize: bool = False,
+                   label: str | None = None) -> pd.DataFrame:
+    """Metric points bought per doubling of compute, one step at a time along each axis.
+
+    For each ``axis`` in turn, rows are grouped by the other ``config`` columns (everything
+    but the axis held fixed), sorted by cost (then by the axis value), and every consecutive
+    pair is one step:
+    ``doublings = log2(cost_to / cost_from)``, ``gain_pts`` = metric points gained going to
+    the costlier configuration (positive = better; a negative gain is a loss bought with
+    compute) and ``gain_pts_per_doubling`` = gain / doublings. A step that leaves the cost
+    unchanged (e.g. LoRA rank, which the paper's FLOPs ignore) has ``doublings = 0`` and a NaN
+    rate: compute does not buy it, so it has no price per doubling; its ``gain_pts`` stays.
+    Groups with a single row contribute nothing. Repeated configurations must be collapsed
+    first (``collapse_seeds``) or they are refused.
+    """
+    axes = [axis] if isinstance(axis, str) else list(axis)
+    config = list(config)
+    for a in axes:
+        if a not in config:
+            raise AudioscaleError(f"axis {a!r} must be one of the config columns {config}.")
+    _objectives(df, cost, error, maximize)  # validates columns and NaNs
+    missing = [c for c in config if c not in df.columns]
+    if missing:
+        raise AudioscaleError(f"config columns {missing} are not in the rows; pass config= naming existing columns.")
+    key = _joined(df[config])
+    if key.duplicated().any():
+        raise AudioscaleError(f"configurations repeat (e.g. {key[key.duplicated()].iloc[0]!r}); "
+                              "collapse seeds with collapse_seeds() before marginal_value().")
+    sign = -1.0 if maximize else 1.0
+    out = []
+    for a in axes:
+        fixed = [c for c in config if c != a]
+        groups = df.groupby(fixed, dropna=False, sort=False) if fixed else [((), df)]
+        for keys, g in groups:
+            # Equal-cost steps (a free axis) follow the axis value, not the outcome.
+            g = g.sort_values([cost, a], kind="stable")
+            for k in range(len(g) - 1):
+                lo, hi = g.iloc[k], g.iloc[k + 1]
+                doublings = float(np.log2(hi[cost] / lo[cost]))
+                gain = sign * float(lo[error] - hi[error])
+                row = {"axis": a, **{c: lo[c] for c in fixed},
+                       "from": lo[a], "to": hi[a]}
+                if label:
+                    row.update({"from_label": lo[label], "to_label": hi[label]})
+                row.update({f"{cost}_from": float(lo[cost]), f"{cost}_to": float(hi[cost]),
+                            f"{error}_from": float(lo[error]), f"{error}_to": float(hi[error]),
+                            "doublings": doublings, "gain_pts": gain,
+                            "gain_pts_per_doubling": gain / doublings if doublings > 0 else np.nan})
+                out.append(row)
+    return pd.DataFrame(out)
+
+
+def collapse_seeds(df: pd.DataFrame, config: Sequence[str], metric: str,
+                   keep: Sequence[str] = ()) -> pd.DataFrame:
+    """One row per configuration: ``metric`` averaged over seeds, with ``<metric>_std``
+    (sample std, NaN for one seed) and ``n_seeds``. ``keep`` columns (e.g. GFLOPs, which
+    depend only on the configuration) take their first value; they must agree within a
+    configuration or the call is refused."""
+    config, keep = list(config), list(keep)
+    missing = [c for c in config + keep + [metric] if c not in df.columns]
+    if missing:
+        raise AudioscaleError(f"columns {missing} are not in the rows (columns: {list(df.columns)}).")
+    g = df.groupby(config, dropna=False, sort=True)
+    for k in keep:
+        if (g[k].nunique(dropna=False) > 1).any():
+            raise AudioscaleError(f"column {k!r} differs between seeds of one configuration; "
+                                  "it cannot be kept as a per-configuration value.")
+    out = g.agg(**{metric: (metric, "mean"), f"{metric}_std": (metric, "std"),
+                   "n_seeds": (metric, "size"), **{k: (k, "first") for k in keep}})
+    return out.reset_index()
+
+
+def cost_column(df: pd.DataFrame, convention: str = "paper") -> str:
+    """The GFLOPs column to use as cost: ``gflops_<convention>`` when the rows have it, else
+    ``gflops``, else the first ``gflops_*`` column (callers print which one they got)."""
+    for col in (f"gflops_{convention}", "gflops"):
+        if col in df.columns:
+            return col
+    others = sorted(c for c in df.columns if str(c).startswith("gflops_"))
+    if not others:
+        raise AudioscaleError(f"the rows have no GFLOPs column (columns: {list(df.columns)}); "
+                              "result rows must carry gflops or gflops_<convention>.")
+    return others[0]
+
+
+def _num(v) -> str:
+    """1500.0 -> '1500', 4.0 -> '4', 2.5 -> '2.5', NaN -> ''."""
+    if v is None or (isinstance(v, float) and np.isnan(v)) or pd.isna(v):
+        return ""
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    return str(int(f)) if f.is_integer() else f"{f:g}"
+
+
+def _joined(frame: pd.DataFrame) -> pd.Series:
+    """Row-wise "a|b|c" text of config values (1500.0 -> "1500", missing -> "")."""
+    return frame.astype(object).map(_num).agg("|".join, axis=1)
+
+
+def asr_labels(df: pd.DataFrame) -> pd.Series:
+    """``model-frames-sK`` (e.g. ``medium-1500-s2``), plus the pooling when a stride > 1 row
+    says how it pooled (``small-750-s2mean``): the paper's names for its configurations."""
+    def one(r):
+        lab = f"{r['model']}-{_num(r['encoder_frames'])}-s{_num(r['stride'])}"
+        pool = r.get("pooling")
+        if _num(r["stride"]) not in ("", "1") and isinstance(pool, str) and pool:
+            lab += pool
+        return lab
+    return df.apply(one, axis=1).astype(str) if len(df) else pd.Series([], dtype=str)
+
+
+def ser_labels(df: pd.DataFrame) -> pd.Series:
+    """``<model> <duration>s <recipe>`` with ``r<rank>`` / ``k<top-k>`` when they apply, for
+    the paper's columns (adaptation, lora_rank, unfrozen_top_layers) or our rows' (recipe,
+    rank, top_k). ``wav2vec2-`` is dropped from model names to keep plot labels short."""
+    def one(r):
+        model = str(r["model"]).removeprefix("wav2vec2-")
+        recipe = r.get("adaptation", r.get("recipe", ""))
+        rank = _num(r.get("lora_rank", r.get("rank")))
+        top = _num(r.get("unfrozen_top_layers", r.get("top_k")))
+        parts = [model, f"{_num(r['duration_s'])}s"]
+        if str(recipe).startswith("full"):
+            parts.append("full")
+        else:
+            parts += ([f"r{rank}"] if rank else []) + ([f"k{top}"] if top not in ("", "0") else [])
+            if top in ("", "0") and rank:
+                parts.append("lora-only")
+        return " ".join(parts)
+    return df.apply(one, axis=1).astype(str) if len(df) else pd.Series([], dtype=str)
+
+
+def configurations(rows: pd.DataFrame, metric: str, axes: Sequence[str], seed: str = "seed") -> pd.DataFrame:
+    """Result-store rows -> one point per configuration (seeds averaged), ready for a frontier.
+
+    A configuration is the row's ``config_key`` (its full config JSON) with the seed removed,
+    so every knob that was stored with the row (data set, pooling, init, ...) keeps runs
+    apart, not only ``axes``. Output: the ``metric`` mean, ``<metric>_std``, ``n_seeds``, and
+    every column that is constant within each configuration (costs, parameter counts, ...).
+    ``attrs["axes"]`` = ``axes`` present in the rows plus any other config field that varies
+    and is not already fixed by them (so no two output rows share all their axis values).
+    """
+    import json
+
+    if rows.empty:
+        return rows.copy()
+    if metric not in rows.columns:
+        raise AudioscaleError(f"metric {metric!r} is not in the rows (columns: {list(rows.columns)}).")
+    if "config_key" in rows.columns:
+        cfgs = [json.loads(k) for k in rows["config_key"]]
+        fields = sorted({f for c in cfgs for f in c} - {seed})
+        ident = [json.dumps({k: v for k, v in c.items() if k != seed}, sort_keys=True) for c in cfgs]
+    else:
+        fields = [a for a in axes if a in rows.columns]
+        ident = _joined(rows[fields]).tolist()
+    df = rows.assign(_config=ident)
+    g = df.groupby("_config", sort=True)
+    const = [c for c in df.columns if c not in ("_config", metric, "config_key", seed)
+             and (g[c].nunique(dropna=False) <= 1).all()]
+    out = collapse_seeds(df, ["_config"], metric, keep=const).drop(columns="_config")
+    present = [a for a in axes if a in out.columns]
+    extra = []
+    for f in fields:
+        if f in present or f not in out.columns or out[f].nunique(dropna=False) <= 1:
+            continue
+        if present and (out.groupby(present, dropna=False)[f].nunique(dropna=False) <= 1).all():
+            continue  # determined by the axes (e.g. a checkpoint path that names the model)
+        extra.append(f)
+    out.attrs["axes"] = present + extra
+    return out
+
+
+def one_eval_set(points: pd.DataFrame, wanted: str = "", column: str = "data") -> pd.DataFrame:
+    """Keep one evaluation set when the rows hold several (a frontier must not mix test sets).
+
+    ``wanted`` names the value of ``column`` to keep; "" (or a value not present) keeps the one
+    with the most configurations (ties: alphabetical). ``attrs["eval_sets"]`` lists all values,
+    ``attrs["eval_set"]`` the kept one; ``column`` leaves ``attrs["axes"]``.
+    """
+    if column not in points.columns or points[column].nunique(dropna=False) <= 1:
+        out = points.copy()
+        out.attrs["eval_sets"] = sorted(points[column].dropna().astype(str).unique()) if column in points else []
+        out.attrs["eval_set"] = out.attrs["eval_sets"][0] if out.attrs["eval_sets"] else ""
+        return out
+    counts = points[column].astype(str).value_counts()
+    counts = counts.sort_index().sort_values(ascending=False, kind="stable")
+    pick = wanted if wanted in counts.index else counts.index[0]
+    out = points[points[column].astype(str) == pick].copy()
+    out.attrs["axes"] = [a for a in points.attrs.get("axes", []) if a != column]
+    out.attrs["eval_sets"] = sorted(counts.index)
+    out.attrs["eval_set"] = pick
+    return out
+
+
+def short_model_names(models: pd.Series) -> pd.Series:
+    """Plot-friendly model names: the last path component, minus a prefix shared by all names
+    up to its last "-" (``checkpoints/asr-mini-tiny`` -> ``tiny`` beside ``asr-mini-small``)."""
+    import os
+
+    base = models.astype(str).str.rsplit("/", n=1).str[-1]
+    uniq = sorted(base.unique())
+    if len(uniq) < 2:
+        return base
+    prefix = os.path.commonprefix(uniq)
+    prefix = prefix[: prefix.rfind("-") + 1]
+    if not prefix or any(len(u) == len(prefix) for u in uniq):
+        return base
+    return base.str.slice(len(prefix))
