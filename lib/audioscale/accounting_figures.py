@@ -1,29 +1,16 @@
 """Figures of the compute-accounting section (notebook 00)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
 from .flops import asr_flops
 
-FIGURES_DIR = Path(__file__).resolve().parents[2] / "figures"
 # Breakdown parts grouped the way the paper's argument needs them.
 GROUPS = {"encoder": ("conv_frontend", "encoder_proj_mlp", "encoder_attention"),
           "cross-attention K/V": ("cross_attention_kv",),
           "decoder (per token) + logits": ("decoder_per_token", "logits")}
-
-
-def save(fig, name: str) -> list[Path]:
-    """Write ``figures/<name>.png`` (reading) and ``.svg`` (print)."""
-    FIGURES_DIR.mkdir(exist_ok=True)
-    paths = [FIGURES_DIR / f"{name}.{ext}" for ext in ("png", "svg")]
-    for p in paths:
-        fig.savefig(p, dpi=150 if p.suffix == ".png" else None, bbox_inches="tight",
-                    metadata={"Date": None} if p.suffix == ".svg" else None)
-    return paths
 
 
 def breakdown_frame(configs, conventions=("paper", "matmul"), decoded_tokens: int = 10) -> pd.DataFrame:

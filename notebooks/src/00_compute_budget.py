@@ -35,7 +35,7 @@ warnings.filterwarnings("ignore")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from audioscale import accounting_figures as figs, flops, paper, params
+from audioscale import accounting_figures as figs, figures, flops, paper, params
 
 pd.set_option("display.width", 200)
 pd.set_option("display.max_columns", 30)
@@ -136,7 +136,7 @@ print(real.to_string(index=False, float_format=lambda v: f"{v:.1f}"))
 configs = list(paper.asr_table()[["model", "encoder_frames", "stride"]].itertuples(index=False, name=None))
 bd = figs.breakdown_frame(configs, ("paper", "matmul"), decoded_tokens)
 fig = figs.plot_breakdown(bd)
-figs.save(fig, "00_compute_budget_flops_breakdown")
+figures.save_figure(fig, "00_compute_budget", "flops_breakdown")
 plt.show()
 share = bd.pivot_table(index=["config", "convention"], columns="part", values="gflops", sort=False)
 share = share.div(share.sum(axis=1), axis=0) * 100
@@ -151,7 +151,7 @@ print(share.round(1).to_string())
 # %%
 fig, curve = figs.plot_flops_vs_frames(["tiny", "small", "medium", "large-v3"], [250, 500, 750, 1000, 1250, 1500],
                                        decoded_tokens=decoded_tokens)
-figs.save(fig, "00_compute_budget_flops_vs_frames")
+figures.save_figure(fig, "00_compute_budget", "flops_vs_frames")
 plt.show()
 
 # %% [markdown]
