@@ -131,3 +131,18 @@ def test_committed_notebook_matches_its_source(src):
     text = (REPO / "notebooks" / f"{src.stem}.ipynb").read_text()
     assert '"papermill"' not in text
     assert "parameters" in json.dumps([c.metadata.get("tags", []) for c in committed.cells])
+
+
+def test_clean_joins_stdout_chunks_and_drops_stderr(tmp_path):
+    import nbformat
+    from audioscale.notebooks import clean
+    cell = nbformat.v4.new_code_cell("print(1)")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="a\n"),
+                    nbformat.v4.new_output("stream", name="stderr", text="warning\n"),
+                    nbformat.v4.new_output("stream", name="stdout", text="b"),
+                    nbformat.v4.new_output("stream", name="stdout", text="\n")]
+    path = tmp_path / "n.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), path)
+    clean(path)
+    outs = nbformat.read(path, as_version=4).cells[0].outputs
+    assert [(o.name, o.text) for o in outs] == [("stdout", "a\nb\n")]

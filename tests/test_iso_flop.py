@@ -113,3 +113,11 @@ def test_base_config_breaks_cost_ties_by_metric():
     df = pd.DataFrame({"m": ["a", "b", "b"], "r": [8, 8, 16], "gflops": [1.0, 2.0, 2.0], "ua_pct": [50.0, 60.0, 70.0]})
     assert base_config(df, ["m", "r"]) == {"m": "b", "r": 8}
     assert base_config(df, ["m", "r"], error="ua_pct", maximize=True) == {"m": "b", "r": 16}
+
+
+def test_model_size_is_the_full_window_count():
+    from audioscale.iso_flop import model_size
+    df = pd.DataFrame({"model": ["a", "a", "b"], "params_m": [0.17, 0.16, 0.29]})
+    assert model_size(df).tolist() == [0.17, 0.17, 0.29]
+    with pytest.raises(AudioscaleError, match="params_m"):
+        model_size(df.drop(columns="params_m"))

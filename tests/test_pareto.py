@@ -180,3 +180,15 @@ def test_short_model_names():
     assert short_model_names(s).tolist() == ["tiny", "small", "tiny"]
     assert short_model_names(pd.Series(["tiny", "small"])).tolist() == ["tiny", "small"]
     assert short_model_names(pd.Series(["wav2vec2-base", "wav2vec2-large-robust"])).tolist() == ["base", "large-robust"]
+
+
+def test_one_eval_set_leaves_out_rows_scored_on_a_subset():
+    from audioscale.pareto import one_eval_set
+    df = pd.DataFrame({"data": ["d", "d", "d"], "limit": [-1, -1, 16], "gflops": [1.0, 2.0, 1.0],
+                       "wer_pct": [3.0, 2.0, 1.0]})
+    df.attrs["axes"] = ["model", "limit"]
+    out = one_eval_set(df)
+    assert out["limit"].tolist() == [-1, -1] and out.attrs["subset_rows_dropped"] == 1
+    assert out.attrs["axes"] == ["model"]
+    only_subset = one_eval_set(df[df["limit"] == 16])  # nothing better to analyse: kept as is
+    assert len(only_subset) == 1 and only_subset.attrs["subset_rows_dropped"] == 0

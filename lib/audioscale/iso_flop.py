@@ -136,6 +136,16 @@ def iso_flop_curves(df: pd.DataFrame, budgets, size: str, cost: str = "gflops", 
     return pd.DataFrame(out)
 
 
+def model_size(df: pd.DataFrame, model: str = "model", params: str = "params_m") -> pd.Series:
+    """Each row's model size: the largest ``params`` of its model over all rows. A shortened
+    window slices Whisper's positional table, so a row's own count shrinks with the window;
+    keyed on that, one model would split into several "sizes" on an iso-FLOP curve."""
+    for col in (model, params):
+        if col not in df.columns:
+            raise AudioscaleError(f"column {col!r} is not in the rows (columns: {list(df.columns)}).")
+    return df.groupby(model)[params].transform("max")
+
+
 def optimal_size(curves: pd.DataFrame, size: str, error: str = "wer_pct", maximize: bool = False) -> pd.DataFrame:
     """Per budget, the size with the best interpolated error among those defined there, and
     ``n_sizes`` (how many sizes the curve had at that budget: 1 means no real comparison)."""

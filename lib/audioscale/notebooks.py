@@ -6,7 +6,8 @@
 - ``reproduce``: executes every notebook in order with papermill, with
   ``AUDIOSCALE_RECOMPUTE=1`` so experiment sections recompute their result rows; stops at
   the first failure naming notebook and cell.
-- ``figures``: the same execution without recomputing: result rows are read as committed.
+- ``figures``: the same execution without recomputing: result rows are read as committed,
+  two notebooks at a time (nothing is written that another notebook reads).
 After execution, papermill's timing metadata and stderr streams (which carry machine
 paths and warnings) are stripped, so committed notebooks diff cleanly.
 
@@ -82,10 +83,22 @@ def clean(path: Path) -> None:
         for key in ("papermill", "execution", "ExecuteTime"):
             cell.metadata.pop(key, None)
         if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.get("outputs", [])
-                            if not (o.output_type == "stream" and o.name == "stderr")]
+            cell.outputs = _coalesce_streams([o for o in cell.get("outputs", [])
+                                              if not (o.output_type == "stream" and o.name == "stderr")])
     nb.nbformat_minor = 4
     nbformat.write(nb, path)
+
+
+def _coalesce_streams(outputs: list) -> list:
+    """Join consecutive stdout chunks: the kernel splits a cell's prints at arbitrary points,
+    which would make a re-executed notebook differ from the committed one by its chunking."""
+    out = []
+    for o in outputs:
+        if out and o.output_type == "stream" and out[-1].output_type == "stream" and out[-1].name == o.name:
+            out[-1].text += o.text
+        else:
+            out.append(o)
+    return out
 
 
 def build(names: list[str] | None = None) -> list[Path]:
@@ -99,29 +112,53 @@ def build(names: list[str] | None = None) -> list[Path]:
     return out
 
 
-def execute(names: list[str] | None, recompute: bool) -> None:
+def _execute_one(path: Path) -> tuple[str, float, str | None]:
+    """Execute one notebook in place and clean it; (name, seconds, failure or None)."""
     import papermill as pm
 
+    t0 = time.perf_counter()
+    failure = None
+    try:
+        pm.execute_notebook(str(path), str(path), cwd=str(NOTEBOOK_DIR), progress_bar=False,
+                            kernel_name="python3", log_output=False)
+    except pm.PapermillExecutionError as e:
+        failure = f"cell {e.exec_count}: {e.ename}: {e.evalue}"
+    clean(path)
+    return path.name, time.perf_counter() - t0, failure
+
+
+def execute(names: list[str] | None, recompute: bool, jobs: int = 1) -> None:
+    """Execute the notebooks in order. ``jobs > 1`` runs that many kernels side by side: only
+    for the read-only path (``figures``), where no notebook writes rows another one reads."""
     notebooks = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
     if names:
         notebooks = [p for p in notebooks if p.stem in names]
     if recompute:
+        if jobs > 1:
+            raise ValueError("recomputing notebooks run in order (06-07 read the rows 01-05 write): use jobs=1")
         os.environ["AUDIOSCALE_RECOMPUTE"] = "1"
     os.environ.setdefault("MPLBACKEND", "Agg")
-    total = time.perf_counter()
-    for i, path in enumerate(notebooks, 1):
-        t0 = time.perf_counter()
-        print(f"[{i}/{len(notebooks)}] {path.name} ...", flush=True)
-        try:
-            pm.execute_notebook(str(path), str(path), cwd=str(NOTEBOOK_DIR), progress_bar=False,
-                                kernel_name="python3", log_output=False)
-        except pm.PapermillExecutionError as e:
-            print(f"FAILED: {path.name}, cell {e.exec_count}: {e.ename}: {e.evalue}", file=sys.stderr)
-            clean(path)
-            raise SystemExit(1) from None
-        clean(path)
-        print(f"[{i}/{len(notebooks)}] {path.name} done in {time.perf_counter() - t0:.1f} s", flush=True)
-    print(f"all {len(notebooks)} notebooks in {time.perf_counter() - total:.1f} s")
+    total, n = time.perf_counter(), len(notebooks)
+    if jobs > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        print(f"{n} notebooks, {jobs} at a time ...", flush=True)
+        # Threads suffice: each notebook runs in its own kernel process.
+        with ThreadPoolExecutor(jobs) as pool:
+            for i, outcome in enumerate(pool.map(_execute_one, notebooks), 1):
+                _report(i, n, *outcome)
+    else:
+        for i, path in enumerate(notebooks, 1):
+            print(f"[{i}/{n}] {path.name} ...", flush=True)
+            _report(i, n, *_execute_one(path))
+    print(f"all {n} notebooks in {time.perf_counter() - total:.1f} s")
+
+
+def _report(i: int, n: int, name: str, seconds: float, failure: str | None) -> None:
+    if failure:
+        print(f"FAILED: {name}, {failure}", file=sys.stderr)
+        raise SystemExit(1)
+    print(f"[{i}/{n}] {name} done in {seconds:.1f} s", flush=True)
 
 
 def run_with_parameters(name: str, params: dict) -> Path:
@@ -176,7 +213,8 @@ def main(argv: list[str] | None = None) -> None:
     else:
         if cmd == "reproduce":
             build(names)  # the percent sources are the authoring format
-        execute(names, recompute=(cmd == "reproduce"))
+        # figures only reads committed rows, so two kernels share the 2 cores
+        execute(names, recompute=(cmd == "reproduce"), jobs=1 if cmd == "reproduce" else 2)
 
 
 if __name__ == "__main__":

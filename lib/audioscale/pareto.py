@@ -297,7 +297,12 @@ def one_eval_set(points: pd.DataFrame, wanted: str = "", column: str = "data") -
     ``wanted`` names the value of ``column`` to keep; "" (or a value not present) keeps the one
     with the most configurations (ties: alphabetical). ``attrs["eval_sets"]`` lists all values,
     ``attrs["eval_set"]`` the kept one; ``column`` leaves ``attrs["axes"]``.
+
+    Rows scored on the first N utterances only (``limit`` other than -1, e.g. the cheap check
+    row a test recomputes) are another evaluation set too: where full-set rows exist, subset
+    rows are dropped (counted in ``attrs["subset_rows_dropped"]``) and ``limit`` leaves the axes.
     """
+    points = _drop_subset_rows(points)
     if column not in points.columns or points[column].nunique(dropna=False) <= 1:
         out = points.copy()
         out.attrs["eval_sets"] = sorted(points[column].dropna().astype(str).unique()) if column in points else []
@@ -310,6 +315,20 @@ def one_eval_set(points: pd.DataFrame, wanted: str = "", column: str = "data") -
     out.attrs["axes"] = [a for a in points.attrs.get("axes", []) if a != column]
     out.attrs["eval_sets"] = sorted(counts.index)
     out.attrs["eval_set"] = pick
+    return out
+
+
+def _drop_subset_rows(points: pd.DataFrame, column: str = "limit") -> pd.DataFrame:
+    attrs = dict(points.attrs)
+    if column not in points.columns:
+        out = points.copy()
+        out.attrs = {**attrs, "subset_rows_dropped": 0}
+        return out
+    limit = pd.to_numeric(points[column], errors="coerce").fillna(-1)
+    full = limit == -1
+    out = points[full].copy() if full.any() else points.copy()
+    out.attrs = {**attrs, "subset_rows_dropped": int((~full).sum()) if full.any() else 0,
+                 "axes": [a for a in attrs.get("axes", []) if a != column] if full.any() else attrs.get("axes", [])}
     return out
 
 

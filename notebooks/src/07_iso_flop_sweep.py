@@ -58,6 +58,8 @@ def one_test_set(pts, wanted, experiment):
     out = pareto.one_eval_set(pts, wanted)
     if len(out.attrs["eval_sets"]) > 1:
         print(f"{experiment}: evaluation sets {out.attrs['eval_sets']}; analysing {out.attrs['eval_set']!r}")
+    if out.attrs.get("subset_rows_dropped"):
+        print(f"{experiment}: {out.attrs['subset_rows_dropped']} row(s) scored on a subset of the test set left out")
     return out
 
 
@@ -84,8 +86,10 @@ asr_pts["xv"] = np.where(asr_pts["stride"] == 1, "s1", "s" + asr_pts["stride"].a
                          + asr_pts.get("pooling", pd.Series("select", index=asr_pts.index)).astype(str))
 asr_pts["label"] = pareto.asr_labels(asr_pts)
 asr_axes = ["model", "encoder_frames", "xv"]
-asr_size = "params_m"
-print(f"ASR axes: {asr_axes}; {len(asr_pts)} configurations; sizes (params_m): "
+# A model's size is its full-window parameter count (a shorter window slices the positional table).
+asr_pts["model_params_m"] = iso_flop.model_size(asr_pts, "model", "params_m")
+asr_size = "model_params_m"
+print(f"ASR axes: {asr_axes}; {len(asr_pts)} configurations; sizes (M parameters): "
       f"{', '.join(f'{m} {p:.3g}' for m, p in asr_pts.groupby('model')[asr_size].first().sort_values().items())}")
 
 # %%
