@@ -43,6 +43,11 @@ def test_recompute_one_committed_row(tmp_path):
     assert fresh["config_key"].iloc[0] == mine["config_key"].iloc[0]
     for col in METRICS:
         assert fresh[col].iloc[0] == mine[col].iloc[0], col
+    # Byte for byte, as `make reproduce` must leave results/: the same header and the same line.
+    committed_lines = ResultStore("asr_embedded").path.read_text().splitlines()
+    fresh_lines = store.path.read_text().splitlines()
+    assert fresh_lines[0] == committed_lines[0]
+    assert fresh_lines[1] in committed_lines[1:]
     committed_utts = pd.read_csv(run.utterances_path(ResultStore("asr_embedded")), keep_default_na=False,
                                  dtype={"config_id": str})
     committed_utts = committed_utts[committed_utts["config_id"] == run.config_id(mine["config_key"].iloc[0])]

@@ -26,6 +26,7 @@ def test_result_store_reuses_rows_and_survives_reload(tmp_path, monkeypatch):
     assert row["wer_pct"] == 12.5 and row["version_torch"] == torch.__version__
     assert again.get(cfg, force=True) is None
     assert "rtfx" not in again.rows() and "rtfx" in again.timings()
+    assert store.path.stat().st_mode & 0o777 == 0o644  # readable by all, like any committed file
 
 
 def test_result_store_is_order_independent_and_byte_stable(tmp_path):
@@ -35,6 +36,17 @@ def test_result_store_is_order_independent_and_byte_stable(tmp_path):
     for s in (2, 1):
         b.put({"stride": s}, {"v": s / 3})
     assert a.path.read_bytes() == b.path.read_bytes()
+
+
+def test_result_store_text_does_not_depend_on_write_history(tmp_path):
+    # A row without top_k written after rows read back as floats once turned 1 into "1.0".
+    rows = {"a": {"top_k": None}, "b": {"top_k": 1}, "c": {"top_k": None}}
+    first, second = (results.ResultStore("x", root=tmp_path / d) for d in ("1", "2"))
+    for order, store in ((["a", "b", "c"], first), (["c", "a", "b"], second)):
+        for k in order:
+            store.put({"k": k}, {"v": 0.5, **rows[k]})
+    assert first.path.read_bytes() == second.path.read_bytes()
+    assert ',b,0.5,1,' in first.path.read_text()  # k, v, top_k
 
 
 def test_recompute_env_forces_once_per_process(tmp_path, monkeypatch):

@@ -58,7 +58,7 @@ def _committed(cfg):
 @pytest.mark.slow
 def test_cheapest_committed_row_recomputes_exactly(tmp_path):
     from audioscale.ser.run import run_config
-    from audioscale.ser.sweep import BACKBONE, cheapest_config
+    from audioscale.ser.sweep import BACKBONE, cheapest_config, experiment_of
     if not (REPO / BACKBONE / "config.json").is_file():
         pytest.skip("the embedded SER backbone is not in checkpoints/")
     cfg = cheapest_config()
@@ -68,6 +68,8 @@ def test_cheapest_committed_row_recomputes_exactly(tmp_path):
     store = ResultStore("ser_embedded_check", root=tmp_path)
     run_config(cfg, store=store, force=True, progress=False)
     fresh = store.rows().iloc[0]
+    # Byte for byte, as `make reproduce` must leave results/ (the check file holds this one row).
+    assert store.path.read_bytes() == ResultStore(experiment_of("check")).path.read_bytes()
     for col in ("ua", "wa", "val_ua", "best_epoch", "epochs_run", "trainable_params", "total_params",
                 "gflops_paper", "n_train", "n_validation", "n_test", "confusion"):
         if isinstance(committed[col], str):

@@ -50,11 +50,27 @@ def recompute_requested() -> bool:
     return os.environ.get("AUDIOSCALE_RECOMPUTE") == "1"
 
 
+def _canonical(df: pd.DataFrame) -> pd.DataFrame:
+    """Numeric columns held as objects (a row with ``None`` beside rows read back as floats)
+    become numeric again, so every number is written through ``float_format``. Without this a
+    value's text depended on the order rows were written in (``1.0`` after one history, ``1``
+    after another), and a rerun in another order was not byte-identical."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object:
+            values = out[col].dropna()
+            if len(values) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+                out[col] = pd.to_numeric(out[col])
+    return out
+
+
 def _write_atomic(df: pd.DataFrame, path: Path) -> None:
+    df = _canonical(df)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     df.to_csv(tmp, index=False, lineterminator="\n", float_format="%.10g")
+    os.chmod(tmp, 0o644)  # mkstemp makes it owner-only; results are for everyone who reads the repo
     os.replace(tmp, path)
 
 
