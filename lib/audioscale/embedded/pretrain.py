@@ -164,15 +164,21 @@ def _batch_indices(step: int, n: int, seed: int) -> np.ndarray:
     return np.sort(order[k * BATCH:(k + 1) * BATCH])  # sorted: faster memmap reads
 
 
-def _losses(model, ctc, feats, labels, n_frames):
-    """(CE of the decoder, CTC of the encoder head). labels: list of id lists."""
-    enc = model.model.encoder(feats).last_hidden_state
+def decoder_io(labels: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Teacher-forcing decoder inputs (BOS + ids, PAD after) and targets (ids + EOS, -100 after)."""
     max_len = max(len(l) for l in labels) + 1
     dec_in = torch.full((len(labels), max_len), PAD_ID, dtype=torch.long)
     target = torch.full((len(labels), max_len), -100, dtype=torch.long)
     for b, ids in enumerate(labels):
         dec_in[b, : len(ids) + 1] = torch.tensor([BOS_ID] + ids)
         target[b, : len(ids) + 1] = torch.tensor(ids + [EOS_ID])
+    return dec_in, target
+
+
+def _losses(model, ctc, feats, labels, n_frames):
+    """(CE of the decoder, CTC of the encoder head). labels: list of id lists."""
+    enc = model.model.encoder(feats).last_hidden_state
+    dec_in, target = decoder_io(labels)
     logits = model(encoder_outputs=(enc,), decoder_input_ids=dec_in).logits
     ce = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=-100)
     logp = torch.log_softmax(ctc(enc), -1).transpose(0, 1)
@@ -371,12 +377,7 @@ def _refine_decoder(model, feats, labels, steps: int, seed: int, threads: int, p
         epoch, k = divmod(step, n // bs)
         idx = np.sort(np.random.default_rng([seed, 7, epoch]).permutation(n)[k * bs:(k + 1) * bs])
         lab = [labels[i] for i in idx]
-        max_len = max(len(l) for l in lab) + 1
-        dec_in = torch.full((len(lab), max_len), PAD_ID, dtype=torch.long)
-        target = torch.full((len(lab), max_len), -100, dtype=torch.long)
-        for b, ids in enumerate(lab):
-            dec_in[b, : len(ids) + 1] = torch.tensor([BOS_ID] + ids)
-            target[b, : len(ids) + 1] = torch.tensor(ids + [EOS_ID])
+        dec_in, target = decoder_io(lab)
         for g in opt.param_groups:
             g["lr"] = _lr_at(step, steps, DECODER_STAGE_LR)
         logits = model(encoder_outputs=(cache[torch.from_numpy(idx)].float(),), decoder_input_ids=dec_in).logits
