@@ -119,37 +119,51 @@ def _meta_whisper(key: str):
 
 
 def _asr_measured(cfg, t, s, n, pooling="select", model_name=None) -> dict:
-    from torch.utils.flop_counter import FlopCounterMode
-    from transformers.cache_utils import DynamicCache, EncoderDecoderCache
+    key = model_name if model_name else cfg.to_json_string(use_diff=False)
+    # xV happens between the two halves: the decoder sees only how many states it attends to
+    tv = subsample_encoder_states(torch.empty(1, t, cfg.d_model, device="meta"), s, pooling).shape[1]
+    # Each half is measured once per shape it sees: the encoder depends on T alone, the decoder
+    # on T/s and n alone, so e.g. 750 frames at stride 1 and 1500 at stride 2 share one decoder
+    # measurement (the paper's 11 rows need 8 encoder and 8 decoder forwards, not 11 of each).
+    return {"encoder": _measured_encoder(key, t), "decoder": _measured_decoder(key, tv, n)}
 
-    model = _meta_whisper(model_name if model_name else cfg.to_json_string(use_diff=False))
+
+@lru_cache(maxsize=64)
+def _measured_encoder(key: str, t: int) -> float:
+    from torch.utils.flop_counter import FlopCounterMode
+    model = _meta_whisper(key)
     full = model.model.encoder.embed_positions.weight.shape[0]
     saved = (model.model.encoder.embed_positions, model.config.max_source_positions)
     try:
         set_encoder_frames(model, t)
         counter = FlopCounterMode(display=False)
-        parts = {}
-        with torch.no_grad():
-            x = torch.empty(1, cfg.num_mel_bins, 2 * t, device="meta")
-            with counter:
-                h = model.model.encoder(input_features=x).last_hidden_state
-            parts["encoder"] = counter.get_total_flops()
-            h = subsample_encoder_states(h, s, pooling)
-            cache = EncoderDecoderCache(DynamicCache(), DynamicCache())
-            token = torch.zeros(1, 1, dtype=torch.long, device="meta")
-            counter = FlopCounterMode(display=False)
-            with counter:
-                for _ in range(n):
-                    out = model.model.decoder(input_ids=token, encoder_hidden_states=h,
-                                              past_key_values=cache, use_cache=True)
-                    cache = out.past_key_values
-                    model.proj_out(out.last_hidden_state)
-            parts["decoder"] = counter.get_total_flops()
+        with torch.no_grad(), counter:
+            x = torch.empty(1, model.config.num_mel_bins, 2 * t, device="meta")
+            model.model.encoder(input_features=x)
     finally:
         model.model.encoder.embed_positions, cfg_max = saved
         model.config.max_source_positions = model.model.encoder.config.max_source_positions = cfg_max
     assert full == saved[0].weight.shape[0]
-    return {k: float(v) for k, v in parts.items()}
+    return float(counter.get_total_flops())
+
+
+@lru_cache(maxsize=64)
+def _measured_decoder(key: str, tv: int, n: int) -> float:
+    """n greedy steps with a KV cache over ``tv`` encoder states (meta tensors: shapes only)."""
+    from torch.utils.flop_counter import FlopCounterMode
+    from transformers.cache_utils import DynamicCache, EncoderDecoderCache
+    model = _meta_whisper(key)
+    h = torch.empty(1, tv, model.config.d_model, device="meta")
+    cache = EncoderDecoderCache(DynamicCache(), DynamicCache())
+    token = torch.zeros(1, 1, dtype=torch.long, device="meta")
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), counter:
+        for _ in range(n):
+            out = model.model.decoder(input_ids=token, encoder_hidden_states=h,
+                                      past_key_values=cache, use_cache=True)
+            cache = out.past_key_values
+            model.proj_out(out.last_hidden_state)
+    return float(counter.get_total_flops())
 
 
 @lru_cache(maxsize=256)
