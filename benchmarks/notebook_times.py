@@ -42,9 +42,11 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["AUDIOSCALE_FIGURES"] = str(Path(tmp) / "figures")
         os.environ.setdefault("MPLBACKEND", "Agg")
         if args.recompute:
-            os.environ["AUDIOSCALE_RECOMPUTE"] = "1"
+            from audioscale.results import start_recompute_run
+            start_recompute_run()
         else:
             os.environ.pop("AUDIOSCALE_RECOMPUTE", None)
+            os.environ.pop("AUDIOSCALE_RECOMPUTE_RUN", None)
         for path in paths:
             load_before = os.getloadavg()[0]
             t0 = time.perf_counter()

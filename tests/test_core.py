@@ -59,6 +59,19 @@ def test_recompute_env_forces_once_per_process(tmp_path, monkeypatch):
     assert fresh.get({"k": 1})["v"] == 2
 
 
+def test_recompute_run_trains_a_shared_row_once_across_processes(tmp_path, monkeypatch):
+    monkeypatch.delenv("AUDIOSCALE_RECOMPUTE", raising=False)
+    results.ResultStore("z", root=tmp_path).put({"k": 1}, {"v": 1}, timings={"wall_s": 1.0})
+    monkeypatch.setenv("AUDIOSCALE_RECOMPUTE", "1")
+    monkeypatch.setenv(results.RUN_ENV, "run-a")
+    assert results.ResultStore("z", root=tmp_path).get({"k": 1}) is None  # stored before this run
+    results.ResultStore("z", root=tmp_path).put({"k": 1}, {"v": 2}, timings={"wall_s": 1.0})
+    other = results.ResultStore("z", root=tmp_path)  # a later notebook: another process, same run
+    assert other.get({"k": 1})["v"] == 2
+    monkeypatch.setenv(results.RUN_ENV, "run-b")  # the next make reproduce recomputes it again
+    assert results.ResultStore("z", root=tmp_path).get({"k": 1}) is None
+
+
 # ---------------------------------------------------------------- audio
 def test_load_audio_resamples_22050_exactly(tmp_path):
     p = tmp_path / "a.wav"

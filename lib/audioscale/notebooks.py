@@ -148,7 +148,8 @@ def execute(names: list[str] | None, recompute: bool, jobs: int = 1) -> None:
     if recompute:
         if jobs > 1:
             raise ValueError("recomputing notebooks run in order (06-07 read the rows 01-05 write): use jobs=1")
-        os.environ["AUDIOSCALE_RECOMPUTE"] = "1"
+        from .results import start_recompute_run
+        start_recompute_run()
     os.environ.setdefault("MPLBACKEND", "Agg")
     total, n = time.perf_counter(), len(notebooks)
     if jobs > 1:

@@ -50,6 +50,24 @@ def recompute_requested() -> bool:
     return os.environ.get("AUDIOSCALE_RECOMPUTE") == "1"
 
 
+RUN_ENV = "AUDIOSCALE_RECOMPUTE_RUN"
+
+
+def start_recompute_run() -> str:
+    """Ask every store in this process and its children (notebook kernels, sweep workers) to
+    recompute, once per run: a row already recomputed under this run's token (recorded in its
+    timings row) is reused, so a configuration two notebooks share is trained once."""
+    import uuid
+    token = uuid.uuid4().hex[:12]
+    os.environ["AUDIOSCALE_RECOMPUTE"] = "1"
+    os.environ[RUN_ENV] = token
+    return token
+
+
+def _recompute_run() -> str | None:
+    return os.environ.get(RUN_ENV) or None
+
+
 def _canonical(df: pd.DataFrame) -> pd.DataFrame:
     """Numeric columns held as objects (a row with ``None`` beside rows read back as floats)
     become numeric again, so every number is written through ``float_format``. Without this a
@@ -93,7 +111,8 @@ class ResultStore:
     def get(self, config: dict, force: bool = False) -> dict | None:
         """The finished row for ``config``, or None if it must be (re)computed."""
         key = config_key(config)
-        if force or (recompute_requested() and key not in self._recomputed):
+        if force or (recompute_requested() and key not in self._recomputed
+                     and not self._recomputed_in_this_run(key)):
             return None
         df = self.rows()
         if df.empty or "config_key" not in df:
@@ -107,11 +126,21 @@ class ResultStore:
                **{f"version_{k}": v for k, v in versions().items()}}
         self._upsert(self.path, key, row)
         if timings is not None:
+            run = {"recompute_run": _recompute_run()} if recompute_requested() and _recompute_run() else {}
             self._upsert(self.timing_path, key, {"config_key": key, **config, **timings,
                                                   "machine": platform.machine(),
-                                                  "cpu_threads": _threads()})
+                                                  "cpu_threads": _threads(), **run})
         self._recomputed.add(key)
         return row
+
+    def _recomputed_in_this_run(self, key: str) -> bool:
+        run = _recompute_run()
+        if run is None or not self.timing_path.exists():
+            return False
+        t = self.timings()
+        if "recompute_run" not in t:
+            return False
+        return bool(((t["config_key"] == key) & (t["recompute_run"] == run)).any())
 
     @staticmethod
     def _upsert(path: Path, key: str, row: dict) -> None:
