@@ -10,8 +10,9 @@ import torch
 from audioscale.errors import AudioscaleError
 from audioscale.results import ResultStore
 from audioscale.ser import data as serdata
-from audioscale.ser.model import (FeatureStore, cache_feature_encoder, check_duration, crop, forward_logits,
-                                  load_backbone, prepare_batch)
+from audioscale.ser.model import (CachedFrozenModule, FeatureStore, _frame_mask, cache_feature_encoder,
+                                  cache_frozen_prefix, check_duration, crop, forward_logits, load_backbone,
+                                  prepare_batch, use_fast_frame_mask)
 from audioscale.ser.run import SERConfig, paper_gflops, run_config, summarize
 from audioscale.ser.train import TrainConfig, ser_metrics, train
 from ser_testdata import save_tiny_wav2vec2, write_tone_corpus
@@ -76,6 +77,53 @@ def test_cached_cnn_gives_the_same_numbers(world):
         again = forward_logits(model, x, m)
     assert torch.allclose(plain, cached, atol=1e-5) and torch.equal(cached, again)
     assert store.misses == 3 and store.hits == 6
+
+
+def test_cached_prefix_gives_the_same_numbers_and_keeps_gradients(world):
+    from audioscale.adaptation import apply_recipe
+    model = apply_recipe(load_backbone(str(world["model"]), seed=0), "lora+top-k", rank=2, top_k=1).model.eval()
+    waves = [np.random.default_rng(i).standard_normal(9000 + 3000 * i).astype(np.float32) for i in range(3)]
+    x, m = prepare_batch(waves, 1.0)
+    with torch.no_grad():
+        plain = forward_logits(model, x, m)
+        store = FeatureStore()
+        assert cache_frozen_prefix(model, store) == ["feature_extractor", "encoder.pos_conv_embed"]
+        assert use_fast_frame_mask(model) >= 1
+        cached, again = forward_logits(model, x, m), forward_logits(model, x, m)
+    assert torch.allclose(plain, cached, atol=1e-5) and torch.equal(cached, again)
+    assert store.misses == 6 and store.hits == 6  # CNN and positional conv, 3 rows each
+    # LoRA in layer 0 still gets its gradient (nothing below it trains, so the cache is on the path)
+    forward_logits(model, x, m).sum().backward()
+    lora = [p for n, p in model.named_parameters() if "lora_" in n and ".layers.0." in n]
+    assert lora and all(p.grad is not None for p in lora) and any(p.grad.abs().sum() > 0 for p in lora)
+
+
+def test_cached_module_refuses_trainable_and_bypasses_inputs_with_grad():
+    conv = torch.nn.Conv1d(2, 2, 3, padding=1)
+    with pytest.raises(ValueError, match="frozen"):
+        CachedFrozenModule(conv, FeatureStore())
+    conv.requires_grad_(False)
+    store = FeatureStore()
+    wrapped = CachedFrozenModule(conv, store)
+    x = torch.randn(2, 2, 5, requires_grad=True)
+    y = wrapped(x)
+    assert y.requires_grad and store.misses == 0  # computed directly: the input's gradient path is kept
+    y.sum().backward()
+    assert x.grad is not None
+
+
+def test_fast_frame_mask_is_bit_identical(world):
+    model = load_backbone(str(world["model"]), seed=0)
+    for n_in in (8000, 16000, 720):
+        n_frames = int(model._get_feat_extract_output_lengths(n_in))
+        am = torch.zeros(5, n_in, dtype=torch.long)
+        for i, n in enumerate((n_in, n_in // 2, 401, 400, n_in - 1)):
+            am[i, :n] = 1
+        ref = model.wav2vec2._get_feature_vector_attention_mask(n_frames, am)
+        ours = _frame_mask(model.wav2vec2, n_frames, am)
+        assert ours.dtype == ref.dtype and torch.equal(ours, ref)
+    with pytest.raises(IndexError):  # out of range: the original's own error
+        _frame_mask(model.wav2vec2, 1, torch.zeros(1, 300, dtype=torch.long))
 
 
 def _split(world):

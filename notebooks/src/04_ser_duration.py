@@ -173,15 +173,17 @@ plt.close(fig)
 #
 # ## 5 · What agrees and what does not
 #
-# - **Duration does not matter here** — a disagreement. With either pooling UA is flat at
-#   40–41 % from 2 s to 6 s (every step within one standard error), where the paper gains
-#   +5.5 points from 2 s to 4 s. Our 2 s windows keep most of each clip's prosody (rate, pitch
-#   and range are already visible in 2 s of eSpeak speech), so cutting clips costs little.
-# - **No padding artifact either.** The paper's small 6 s drop (−1.2) is not reproduced: 6 s vs
-#   4 s is −0.7 ± 1.0 (masked) and +0.1 ± 1.4 (all frames), and all-frames pooling is within
-#   noise of masked pooling at every duration. With masking, frames past the clip change
-#   nothing by construction; without it, this backbone tolerates the zeros.
+# - **Longer clips do not help here** — a disagreement. The paper gains +5.5 points from 2 s to
+#   4 s; here 4 s vs 2 s is −0.6 ± 1.7 (masked) and −3.4 ± 1.2 (all frames): 2 s is as good
+#   or better. Our 2 s windows keep most of each clip's prosody (rate, pitch and range are
+#   already visible in 2 s of eSpeak speech), and a short window leaves little padding.
+# - **A 6 s drop, but not from padding.** 6 s vs 4 s is −1.9 ± 0.7 with masked pooling (the
+#   paper's direction: −1.2) and +0.2 ± 0.7 with all-frames pooling. With masking, padded
+#   frames change nothing by construction, so the drop comes from the extra speech a 6 s
+#   window admits (5 % of our clips pass 4 s), not from padding. All-frames pooling, which does
+#   see the zeros, is no worse: −0.8 ± 0.9 against masked at 4 s, +1.3 ± 0.4 at 6 s. Three
+#   seeds and effects of 2–3 s.e.: suggestive, not settled.
 # - **The models do not beat a simple baseline.** A logistic regression on eleven prosodic
-#   statistics (44.8–49.0 %) beats every configuration in this sweep (40–41 %).
-# - **Absolute levels are not comparable** (about 41 % here, 51–56 % in the paper): different
+#   statistics (44.8–49.0 %) beats every configuration in this sweep (39–44 %).
+# - **Absolute levels are not comparable** (39–44 % here, 51–56 % in the paper): different
 #   data and backbones 500× apart in size. Only directions are.

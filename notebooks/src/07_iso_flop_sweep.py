@@ -24,7 +24,8 @@
 N_BUDGETS = 6                # budgets, evenly spaced in log-compute between cheapest and costliest row
 COST_CONVENTION = "paper"    # which gflops_<convention> column of our rows is the cost
 ASR_BASE = {}                # star-sweep base overrides (empty: the costliest configuration)
-SER_BASE = {"duration_s": 4.0, "rank": 16, "top_k": 4}  # SER reference recipe of the paper, when run
+SER_BASE = {}                # star-sweep base overrides (empty: the paper's reference recipe on the
+                             # rows' own ladder: embedded r=4 + top-1, paper rows r=16 + top-4)
 ASR_TEST_SET = ""            # value of the data column of our rows to analyse (empty: the largest set)
 SER_TEST_SET = ""
 
@@ -165,6 +166,10 @@ plt.close(fig)
 
 # %%
 ser_budgets = iso_flop.log_spaced_budgets(ser_pts, ser_cost, N_BUDGETS)
+if not SER_BASE:  # the paper's r=16 + top-4 is r=4 + top-1 on the embedded ladder (audioscale.ser.sweep)
+    from audioscale.ser import sweep
+    SER_BASE = ({"duration_s": 4.0, "rank": sweep.REFERENCE["rank"], "top_k": sweep.REFERENCE["top_k"]}
+                if ser_source == "embedded sweep" else {"duration_s": 4.0, "rank": 16, "top_k": 4})
 ser_base = iso_flop.base_config(ser_pts, ser_axes, ser_cost, prefer=SER_BASE, error="ua_pct", maximize=True)
 print(f"SER ({ser_source}); budgets (GFLOPs): {ser_budgets}")
 print(f"star-sweep base: {ser_base}; star configurations: {len(iso_flop.star_rows(ser_pts, ser_base, ser_axes))} "

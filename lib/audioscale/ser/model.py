@@ -11,7 +11,7 @@ backbones).
 
 Training crops: ``random`` draws any start (seeded); ``anchored`` draws one of three starts
 (clip start, centre, end), so a frozen CNN's features repeat across epochs and runs and are
-computed once (``cache_feature_encoder``); clips shorter than the window are never cropped.
+computed once (``cache_frozen_prefix``); clips shorter than the window are never cropped.
 
 Pooling (the paper blames "padding artifacts" for the drop from 4 s to 6 s):
 - ``masked``: the attention mask goes to the encoder and the mean over time uses valid frames
@@ -126,37 +126,43 @@ def n_layers(model) -> int:
     return model.config.num_hidden_layers
 
 
-class CachedFeatureEncoder(torch.nn.Module):
-    """A frozen wav2vec2 CNN that computes each distinct input row once.
+class CachedFrozenModule(torch.nn.Module):
+    """A frozen module (wav2vec2's CNN, its positional convolution) that computes each distinct
+    input row once.
 
-    Rows are keyed by a hash of their samples and of the CNN's weights, and computed one at
-    a time, so a row's features never depend on what it was batched with (cached or not,
-    the numbers are the same). Only valid while the CNN is frozen: the wrapper refuses
-    trainable weights.
+    Rows are keyed by a hash of their values and of the module's weights, and computed one at
+    a time, so a row's output never depends on what it was batched with (cached or not, the
+    numbers are the same). Only valid while the module is frozen: the wrapper refuses trainable
+    weights, and an input that carries a gradient (something trainable below) bypasses the
+    cache, so no gradient path is ever cut.
     """
 
-    def __init__(self, encoder: torch.nn.Module, store: "FeatureStore"):
+    def __init__(self, module: torch.nn.Module, store: "FeatureStore"):
         super().__init__()
-        if any(p.requires_grad for p in encoder.parameters()):
-            raise ValueError("CachedFeatureEncoder needs a frozen CNN (the recipe trains it).")
-        self.encoder = encoder
+        if any(p.requires_grad for p in module.parameters()):
+            raise ValueError(f"CachedFrozenModule needs a frozen {type(module).__name__} (the recipe trains it).")
+        self.module = module
         self.store = store
         h = hashlib.blake2b(digest_size=16)
-        for name, t in sorted(encoder.state_dict().items()):
+        h.update(type(module).__name__.encode())
+        for name, t in sorted(module.state_dict().items()):
             h.update(name.encode())
             h.update(t.detach().cpu().contiguous().numpy().tobytes())
         self.weights_tag = h.hexdigest()
 
-    def forward(self, input_values: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.requires_grad:
+            return self.module(x)
         out = []
-        for row in input_values:
-            key = (self.weights_tag, hashlib.blake2b(row.detach().cpu().numpy().tobytes(), digest_size=16).digest())
-            feats = self.store.get(key)
-            if feats is None:
+        for row in x:
+            key = (self.weights_tag, tuple(row.shape),
+                   hashlib.blake2b(row.detach().cpu().contiguous().numpy().tobytes(), digest_size=16).digest())
+            y = self.store.get(key)
+            if y is None:
                 with torch.no_grad():
-                    feats = self.encoder(row[None])[0]
-                self.store.put(key, feats)
-            out.append(feats)
+                    y = self.module(row[None])[0]
+                self.store.put(key, y)
+            out.append(y)
         return torch.stack(out)
 
 
@@ -188,15 +194,62 @@ class FeatureStore:
         self.bytes = 0
 
 
-FEATURES = FeatureStore()
+FEATURES = FeatureStore(3_000_000_000)
+
+
+def cache_frozen_prefix(model, store: FeatureStore = FEATURES) -> list[str]:
+    """Wrap every frozen module below the first transformer layer in ``CachedFrozenModule``.
+
+    Why: with the CNN cached, the positional convolution (kernel 128 in wav2vec2, 32 in the
+    mini) was the largest single cost of a fine-tuning step that leaves it frozen (17 % of a
+    forward pass here). Returns the names of the wrapped modules.
+    """
+    base = model.wav2vec2
+    wrapped = []
+    for name, owner, attr in (("feature_extractor", base, "feature_extractor"),
+                              ("encoder.pos_conv_embed", base.encoder, "pos_conv_embed")):
+        module = getattr(owner, attr)
+        if isinstance(module, CachedFrozenModule):
+            wrapped.append(name)
+        elif not any(p.requires_grad for p in module.parameters()):
+            setattr(owner, attr, CachedFrozenModule(module, store))
+            wrapped.append(name)
+    return wrapped
 
 
 def cache_feature_encoder(model, store: FeatureStore = FEATURES) -> bool:
-    """Wrap the model's CNN in ``CachedFeatureEncoder`` if it is frozen; True if wrapped."""
+    """Wrap only the model's CNN (if frozen); True if it is wrapped."""
     base = model.wav2vec2
-    if isinstance(base.feature_extractor, CachedFeatureEncoder):
+    if isinstance(base.feature_extractor, CachedFrozenModule):
         return True
     if any(p.requires_grad for p in base.feature_extractor.parameters()):
         return False
-    base.feature_extractor = CachedFeatureEncoder(base.feature_extractor, store)
+    base.feature_extractor = CachedFrozenModule(base.feature_extractor, store)
     return True
+
+
+def _frame_mask(self, feature_vector_length: int, attention_mask: torch.Tensor, add_adapter=None):
+    """transformers' ``_get_feature_vector_attention_mask``, bit for bit, without its cumsum over
+    every sample (a 64 000-long running sum per 4 s clip, 6 % of a fine-tuning step here): the
+    valid length is a plain integer sum. Like the original, a clip with no valid frame marks
+    every frame valid (its index -1 wraps to the last frame)."""
+    lengths = self._get_feat_extract_output_lengths(attention_mask.sum(-1), add_adapter=add_adapter).to(torch.long)
+    last = lengths - 1
+    if ((last < -feature_vector_length) | (last >= feature_vector_length)).any():
+        # out of range: let the original raise (or do) exactly what it does
+        return type(self)._get_feature_vector_attention_mask(self, feature_vector_length, attention_mask, add_adapter)
+    last = last % feature_vector_length
+    frames = torch.arange(feature_vector_length, device=attention_mask.device)
+    return frames[None, :] <= last[:, None]
+
+
+def use_fast_frame_mask(model) -> int:
+    """Give every wav2vec2 (sub)model in ``model`` the cheaper frame-mask helper; returns how many."""
+    import types
+    from transformers import Wav2Vec2PreTrainedModel
+    n = 0
+    for m in model.modules():
+        if isinstance(m, Wav2Vec2PreTrainedModel):
+            m._get_feature_vector_attention_mask = types.MethodType(_frame_mask, m)
+            n += 1
+    return n

@@ -30,7 +30,7 @@ from ..architectures import WAV2VEC2_FRAMES_PER_S, count_params
 from ..errors import AudioscaleError, check_choice, check_int_range
 from ..results import REPO, ResultStore
 from . import data as serdata
-from .model import INITS, POOLINGS, cache_feature_encoder, check_duration, load_backbone
+from .model import INITS, POOLINGS, cache_frozen_prefix, check_duration, load_backbone, use_fast_frame_mask
 from .train import TrainConfig, evaluate, train
 
 CACHE = REPO / ".cache" / "ser"
@@ -56,6 +56,9 @@ class SERConfig:
     lr: float = 1e-4
     alpha: int | None = None         # LoRA alpha (None: adaptation's default 2·r)
     train_crop: str = "anchored"     # random | anchored (see audioscale.ser.model)
+    # None keeps the backbone's own; 0.0 lets CPU attention use its fused kernel (with dropout
+    # it falls back to a path ~3x slower forward and backward, measured here)
+    attention_dropout: float | None = None
 
     def validate(self) -> "SERConfig":
         check_duration(self.duration_s)
@@ -63,6 +66,9 @@ class SERConfig:
         check_choice("init", self.init, INITS)
         check_int_range("seed", self.seed, 0)
         check_int_range("split_seed", self.split_seed, 0)
+        if self.attention_dropout is not None and not 0.0 <= self.attention_dropout < 1.0:
+            raise AudioscaleError(f"attention_dropout={self.attention_dropout!r}: use a probability in [0, 1), "
+                                  "or None for the backbone's own.")
         # rank/top_k against the layer count are checked once the backbone is known
         check_recipe_args(self.recipe, self.rank, self.top_k, 10**6)
         self.train_config()
@@ -183,10 +189,14 @@ def run_config(cfg: SERConfig, scale: str = "embedded", store: ResultStore | Non
         t_start = time.perf_counter()
         serdata.audio_dir(data_dir(cfg.data))  # a wrong folder fails before the model loads
         # then the model: a top_k beyond its depth fails before any data is read
-        model = load_backbone(cfg.model, init=cfg.init, seed=cfg.seed)
+        overrides = {} if cfg.attention_dropout is None else {"attention_dropout": cfg.attention_dropout}
+        model = load_backbone(cfg.model, init=cfg.init, seed=cfg.seed, **overrides)
         n_backbone = count_params(model)
         recipe = apply_recipe(model, cfg.recipe, rank=cfg.rank, top_k=cfg.top_k, alpha=cfg.alpha)
-        cache_feature_encoder(recipe.model)
+        # speed only: frozen modules below the first layer computed once per distinct clip,
+        # and a cheaper (bit-identical) frame mask
+        cache_frozen_prefix(recipe.model)
+        use_fast_frame_mask(recipe.model)
         tcfg = cfg.train_config()
 
         splits_csv = store.path.parent / "splits" / f"ser_{config['data']}_split{cfg.split_seed}.csv"
