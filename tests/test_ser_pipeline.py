@@ -10,9 +10,8 @@ import torch
 from audioscale.errors import AudioscaleError
 from audioscale.results import ResultStore
 from audioscale.ser import data as serdata
-from audioscale.ser.model import (CachedFrozenModule, FeatureStore, _frame_mask, cache_feature_encoder,
-                                  cache_frozen_prefix, check_duration, crop, forward_logits, load_backbone,
-                                  prepare_batch, use_fast_frame_mask)
+from audioscale.ser.model import (CachedFrozenModule, FeatureStore, _frame_mask, cache_frozen_prefix, check_duration,
+                                  crop, forward_logits, load_backbone, prepare_batch, use_fast_frame_mask)
 from audioscale.ser.run import SERConfig, paper_gflops, run_config, summarize
 from audioscale.ser.train import TrainConfig, ser_metrics, train
 from ser_testdata import save_tiny_wav2vec2, write_tone_corpus
@@ -71,7 +70,7 @@ def test_cached_cnn_gives_the_same_numbers(world):
         per_row = torch.cat([cnn(x[i:i + 1]) for i in range(3)])
         plain = forward_logits(model, x, m)
         store = FeatureStore()
-        assert cache_feature_encoder(model, store)
+        assert cache_frozen_prefix(model, store, modules=("feature_extractor",)) == ["feature_extractor"]
         assert torch.equal(model.wav2vec2.feature_extractor(x), per_row)  # row by row, bit for bit
         cached = forward_logits(model, x, m)
         again = forward_logits(model, x, m)

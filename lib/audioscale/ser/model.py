@@ -194,20 +194,24 @@ class FeatureStore:
         self.bytes = 0
 
 
+# CNN and positional-convolution outputs share it: about 0.2 MB per 4 s clip and window position
 FEATURES = FeatureStore(3_000_000_000)
+# what may be cached: the modules below the first transformer layer, named under model.wav2vec2
+PREFIX_MODULES = ("feature_extractor", "encoder.pos_conv_embed")
 
 
-def cache_frozen_prefix(model, store: FeatureStore = FEATURES) -> list[str]:
-    """Wrap every frozen module below the first transformer layer in ``CachedFrozenModule``.
+def cache_frozen_prefix(model, store: FeatureStore = FEATURES, modules=PREFIX_MODULES) -> list[str]:
+    """Wrap each of ``modules`` (names under ``model.wav2vec2``) that is frozen in
+    ``CachedFrozenModule``; returns the names now wrapped.
 
-    Why: with the CNN cached, the positional convolution (kernel 128 in wav2vec2, 32 in the
-    mini) was the largest single cost of a fine-tuning step that leaves it frozen (17 % of a
-    forward pass here). Returns the names of the wrapped modules.
+    Why the positional convolution too: with the CNN cached, it (kernel 128 in wav2vec2, 32 in
+    the mini) was the largest single cost of a fine-tuning step that leaves it frozen (17 % of
+    a forward pass here).
     """
-    base = model.wav2vec2
     wrapped = []
-    for name, owner, attr in (("feature_extractor", base, "feature_extractor"),
-                              ("encoder.pos_conv_embed", base.encoder, "pos_conv_embed")):
+    for name in modules:
+        owner_path, _, attr = name.rpartition(".")
+        owner = model.wav2vec2.get_submodule(owner_path) if owner_path else model.wav2vec2
         module = getattr(owner, attr)
         if isinstance(module, CachedFrozenModule):
             wrapped.append(name)
@@ -215,17 +219,6 @@ def cache_frozen_prefix(model, store: FeatureStore = FEATURES) -> list[str]:
             setattr(owner, attr, CachedFrozenModule(module, store))
             wrapped.append(name)
     return wrapped
-
-
-def cache_feature_encoder(model, store: FeatureStore = FEATURES) -> bool:
-    """Wrap only the model's CNN (if frozen); True if it is wrapped."""
-    base = model.wav2vec2
-    if isinstance(base.feature_extractor, CachedFrozenModule):
-        return True
-    if any(p.requires_grad for p in base.feature_extractor.parameters()):
-        return False
-    base.feature_extractor = CachedFrozenModule(base.feature_extractor, store)
-    return True
 
 
 def _frame_mask(self, feature_vector_length: int, attention_mask: torch.Tensor, add_adapter=None):
