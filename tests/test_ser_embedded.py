@@ -63,8 +63,9 @@ def test_cheapest_committed_row_recomputes_exactly(tmp_path):
         pytest.skip("the embedded SER backbone is not in checkpoints/")
     cfg = cheapest_config()
     committed = _committed(cfg)
-    if committed is None:
-        pytest.skip("results/ser_embedded_check.csv has no row for the check configuration yet")
+    # The check file is committed: a missing row means the configuration changed without it.
+    assert committed is not None, ("results/ser_embedded_check.csv has no row for the check configuration: "
+                                   "recompute it with `audioscale ser-sweep --study check`")
     store = ResultStore("ser_embedded_check", root=tmp_path)
     run_config(cfg, store=store, force=True, progress=False)
     fresh = store.rows().iloc[0]

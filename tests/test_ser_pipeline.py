@@ -11,7 +11,8 @@ from audioscale.errors import AudioscaleError
 from audioscale.results import ResultStore
 from audioscale.ser import data as serdata
 from audioscale.ser.model import (CachedFrozenModule, FeatureStore, _frame_mask, cache_frozen_prefix, check_duration,
-                                  crop, forward_logits, load_backbone, prepare_batch, use_fast_frame_mask)
+                                  crop, forward_logits, load_backbone, prepare_batch, trim_padded_frames,
+                                  use_fast_frame_mask)
 from audioscale.ser.run import SERConfig, paper_gflops, run_config, summarize
 from audioscale.ser.train import TrainConfig, ser_metrics, train
 from ser_testdata import save_tiny_wav2vec2, write_tone_corpus
@@ -125,6 +126,37 @@ def test_fast_frame_mask_is_bit_identical(world):
         _frame_mask(model.wav2vec2, 1, torch.zeros(1, 300, dtype=torch.long))
 
 
+def test_trimmed_padding_gives_the_same_logits_and_gradients(world):
+    """Dropping the all-padding tail changes only float rounding under masked pooling, and
+    nothing at all without a mask (pooling="all" sees the padding by definition)."""
+    from audioscale.adaptation import apply_recipe
+    model = apply_recipe(load_backbone(str(world["model"]), seed=0), "lora+top-k", rank=2, top_k=1).model.eval()
+    waves = [np.random.default_rng(i).standard_normal(6000 + 2500 * i).astype(np.float32) for i in range(3)]
+    x, m = prepare_batch(waves, 2.0)  # 32 000 samples; the longest clip has 11 000
+    plain = forward_logits(model, x, m)
+    plain_all = forward_logits(model, x, m, "all")
+    plain.sum().backward()
+    grads = {n: p.grad.clone() for n, p in model.named_parameters() if p.requires_grad}
+    model.zero_grad()
+    assert trim_padded_frames(model) == 1
+    lengths = []
+    model.wav2vec2.encoder.register_forward_hook(lambda mod, a, out: lengths.append(out.last_hidden_state.shape[1]))
+    trimmed = forward_logits(model, x, m)
+    frames = int(model._get_feat_extract_output_lengths(32000))
+    assert lengths[-1] == int(model._get_feat_extract_output_lengths(11000)) < frames
+    assert torch.allclose(plain, trimmed, atol=1e-5)
+    trimmed.sum().backward()
+    for n, p in model.named_parameters():
+        if p.requires_grad:
+            assert torch.allclose(p.grad, grads[n], atol=1e-5, rtol=1e-4), n
+    assert torch.equal(forward_logits(model, x, m, "all"), plain_all) and lengths[-1] == frames
+    # eval order (longest first under masked pooling) does not change any prediction
+    from audioscale.ser.train import predict
+    assert np.array_equal(predict(model, waves, 2.0, "masked", batch_size=2),
+                          np.concatenate([forward_logits(model, *prepare_batch([w], 2.0), "masked").argmax(-1).numpy()
+                                          for w in waves]))
+
+
 def _split(world):
     clips = serdata.make_splits(serdata.scan(world["data"]), seed=0)
     waves, clips, _ = serdata.load_waves(clips)
@@ -189,6 +221,8 @@ def test_run_config_writes_a_tidy_row(world, tmp_path):
     (dict(recipe="dama"), "recipe='dama'"),
     (dict(pooling="max"), "pooling='max'"),
     (dict(top_k=3), "top_k=3 is out of range"),  # the tiny model has 2 layers
+    (dict(hidden_dropout=1.0), "hidden_dropout=1.0"),
+    (dict(attention_dropout=-0.1), "attention_dropout=-0.1"),
 ])
 def test_bad_configs_name_the_value(world, tmp_path, kw, words):
     cfg = SERConfig(model=str(world["model"]), data=str(world["data"]), **{"epochs": 1, **kw})

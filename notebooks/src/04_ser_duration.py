@@ -14,7 +14,8 @@
 # - backbone: the mini wav2vec2 pretrained with CTC on embedded speech
 #   (`checkpoints/ser-backbone-mini`, 2 layers, hidden 128);
 # - recipe: LoRA r=4 + top-1 layer unfrozen (the paper's r=16 / top-4 mapped to this width and
-#   depth, see `audioscale.ser.sweep`), 3 seeds, early stopping on validation-speaker UA;
+#   depth, see `audioscale.ser.sweep`), 3 seeds, at most 6 epochs with early stopping on
+#   validation-speaker UA, no dropout (for CPU speed; `sweep.TRAINING` says why);
 # - **pooling, both ways**: `masked` averages valid frames only (and masks attention);
 #   `all` feeds the zero padding through unmasked and averages it in, like wav2vec2-base's
 #   own processor. If the paper's 6 s drop is a padding artifact, it should appear with `all`
@@ -46,6 +47,7 @@ import pandas as pd
 from audioscale import figures
 from audioscale.ser import emotion_corpus, report, sweep
 from audioscale.ser.prosody import baseline_row
+from audioscale.results import recompute_requested
 
 NB = "04_ser_duration"
 figures.apply_style()
@@ -97,8 +99,12 @@ if scale == "embedded":
 
 # %%
 # NBVAL_IGNORE_OUTPUT
+# Under `make reproduce` the adaptation section's rows (notebook 05) train in the same pool of
+# workers: one start-up and no idle tail between the two sections; 05 then reads them.
+also = (sweep.study_configs("adaptation", seeds=seeds)
+        if scale == "embedded" and compute_missing and recompute_requested() else [])
 rows = sweep.collect(configs, experiment=experiment, compute_missing=compute_missing,
-                     scale=scale)
+                     scale=scale, also_compute=also)
 print(f"{len(rows)} of {len(configs)} rows available")
 
 # %%
@@ -174,15 +180,18 @@ plt.close(fig)
 # ## 5 · What agrees and what does not
 #
 # - **Longer clips do not help here** — a disagreement. The paper gains +5.5 points from 2 s to
-#   4 s; here 4 s vs 2 s is −0.6 ± 1.7 (masked) and −3.4 ± 1.2 (all frames): 2 s is as good
-#   or better. Our 2 s windows keep most of each clip's prosody (rate, pitch and range are
-#   already visible in 2 s of eSpeak speech), and a short window leaves little padding.
-# - **A 6 s drop, but not from padding.** 6 s vs 4 s is −1.9 ± 0.7 with masked pooling (the
-#   paper's direction: −1.2) and +0.2 ± 0.7 with all-frames pooling. With masking, padded
-#   frames change nothing by construction, so the drop comes from the extra speech a 6 s
-#   window admits (5 % of our clips pass 4 s), not from padding. All-frames pooling, which does
-#   see the zeros, is no worse: −0.8 ± 0.9 against masked at 4 s, +1.3 ± 0.4 at 6 s. Three
-#   seeds and effects of 2–3 s.e.: suggestive, not settled.
+#   4 s; here 4 s vs 2 s is +0.1 ± 4.5 (masked) and +0.7 ± 4.6 (all frames): no gain beyond
+#   noise. Our 2 s windows keep most of each clip's prosody (rate, pitch and range are already
+#   visible in 2 s of eSpeak speech), and a short window leaves little padding. The 2 s spread is
+#   wide (± 7–8 points) because one seed peaks on validation after its first epoch, with either
+#   pooling, and early stopping keeps that epoch (UA 33 % against 45–47 % for the other two seeds).
+# - **A 6 s drop only with masked pooling, so not from padding.** 6 s vs 4 s is −2.8 ± 2.7 with
+#   masked pooling (the paper's direction: −1.2) and +1.5 ± 2.4 with all-frames pooling. With
+#   masking, padded frames change nothing by construction (the attention layers even skip a
+#   batch's all-padding tail), so a drop there would come from the extra speech a 6 s window
+#   admits (5 % of our clips pass 4 s), not from padding. All-frames pooling, which does see the
+#   zeros, is no worse: +0.3 ± 1.8 against masked at 4 s, +4.6 ± 3.1 at 6 s. Three seeds and
+#   effects within 2 s.e.: none of the duration effects is settled here.
 # - **The models do not beat a simple baseline.** A logistic regression on eleven prosodic
 #   statistics (44.8–49.0 %) beats every configuration in this sweep (39–44 %).
 # - **Absolute levels are not comparable** (39–44 % here, 51–56 % in the paper): different

@@ -220,20 +220,20 @@ plt.close(fig)
 # ## 5 · What agrees and what does not
 #
 # - **Agrees: unfreezing layers on top of LoRA helps, and full fine-tuning is best.** LoRA +
-#   top-1 beats LoRA alone by +5.1 ± 1.1 points (paper +12.7), and full fine-tuning beats the
-#   reference recipe by +3.5 ± 2.6 (paper +24.0; within 2 s.e. here, its seeds spread widely).
-#   Head only (29 %) < LoRA alone (36 %) < LoRA + top-k (39–43 %) < full (45 %): the paper's order.
+#   top-1 beats LoRA alone by +6.1 ± 0.7 points (paper +12.7), and full fine-tuning beats the
+#   reference recipe by +4.2 ± 0.7 (paper +24.0): both directions agree, both effects smaller.
+#   Head only (29 %) < LoRA alone (36 %) < LoRA + top-k (40–44 %) < full (46 %): the paper's order.
 # - **Disagrees: the rank ladder is flat.** The paper climbs 50.9 → 67.1 % from r = 8 to 64;
-#   here r = 2 / 4 / 8 / 16 give 39.8 / 41.2 / 40.4 / 39.4 %, all within noise. At hidden size
-#   128 the fully trainable top layer dominates what LoRA's rank adds. Top-2 vs top-1 (+1.4 ±
-#   0.7) points the paper's way (top-8 > top-4), but with two layers "top-2" is the whole
+#   here r = 2 / 4 / 8 / 16 give 40.7 / 41.8 / 40.0 / 41.9 %, all within noise. At hidden size
+#   128 the fully trainable top layer dominates what LoRA's rank adds. Top-2 vs top-1 (+2.7 ±
+#   0.7) agrees with the paper (top-8 > top-4, +3.8), but with two layers "top-2" is the whole
 #   transformer.
 # - **Pretraining helps.** The reference recipe on a randomly initialised backbone loses
-#   10.2 ± 3.9 points, so the mini backbone's CTC pretraining carries transferable features.
+#   8.7 ± 1.8 points, so the mini backbone's CTC pretraining carries transferable features.
 # - **Cost.** Every recipe has the same inference GFLOPs per clip (both conventions), as in the
 #   paper; recipes differ in trainable parameters (17k → 497k here, 3.4M → 316M in the paper)
 #   and training step time (`benchmarks/ser_bench.py`). The base-vs-large row of the paper has no
 #   counterpart here (one backbone size).
-# - **Absolute levels** (29–45 % here, 44–80 % in the paper) belong to different tasks; a
+# - **Absolute levels** (29–46 % here, 44–80 % in the paper) belong to different tasks; a
 #   prosodic baseline reaches 45–49 % on this corpus (notebook 04), matched only by full
 #   fine-tuning.

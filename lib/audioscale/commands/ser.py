@@ -26,7 +26,7 @@ def _ser(args) -> int:
                         recipe=args.recipe, rank=args.rank, top_k=args.top_k, init=args.init, seed=seed,
                         split_seed=args.split_seed, epochs=args.epochs, patience=args.patience,
                         batch_size=args.batch_size, lr=args.lr,
-                        attention_dropout=args.attention_dropout)
+                        attention_dropout=args.attention_dropout, hidden_dropout=args.hidden_dropout)
         row = run_config(cfg, scale=scale, force=args.force, progress=not args.quiet, num_threads=args.threads)
         rows.append(row)
         print(f"seed {seed}: UA {100 * row['ua']:.2f} %  WA {100 * row['wa']:.2f} %  "
@@ -80,6 +80,8 @@ def register(subparsers) -> None:
     p.add_argument("--lr", type=float, default=1e-4)
     p.add_argument("--attention-dropout", type=float, default=None,
                    help="override the backbone's attention dropout (the embedded study uses 0)")
+    p.add_argument("--hidden-dropout", type=float, default=None,
+                   help="override the backbone's hidden-state dropout (the embedded study uses 0)")
     p.add_argument("--scale", default=None, help="embedded | paper (default: from --data)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (1 = core-count-independent numbers)")
     p.add_argument("--force", action="store_true", help="recompute even if a row exists")

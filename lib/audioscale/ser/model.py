@@ -15,7 +15,8 @@ computed once (``cache_frozen_prefix``); clips shorter than the window are never
 
 Pooling (the paper blames "padding artifacts" for the drop from 4 s to 6 s):
 - ``masked``: the attention mask goes to the encoder and the mean over time uses valid frames
-  only (transformers' behaviour when ``attention_mask`` is passed).
+  only (transformers' behaviour when ``attention_mask`` is passed). Padded frames then change
+  nothing, so ``trim_padded_frames`` lets the attention layers skip a batch's all-padding tail.
 - ``all``: no mask at all, as in wav2vec2-base's own processor, which returns none: padded
   zeros are attended to and averaged into the pooled vector.
 """
@@ -244,5 +245,51 @@ def use_fast_frame_mask(model) -> int:
     for m in model.modules():
         if isinstance(m, Wav2Vec2PreTrainedModel):
             m._get_feature_vector_attention_mask = types.MethodType(_frame_mask, m)
+            n += 1
+    return n
+
+
+def _trimmed_encoder_forward(self, hidden_states, attention_mask=None, **kwargs):
+    """``Wav2Vec2Encoder.forward`` (transformers 5.x) that drops the batch's all-padding tail
+    after the positional convolution: the same valid-frame outputs in exact arithmetic, and a
+    shorter sequence for the attention layers.
+
+    Why it is exact: padded frames are zeroed before the positional convolution (so it sees the
+    same zeros either way), the attention mask hides padded keys, the feed-forward blocks work
+    frame by frame and masked pooling averages valid frames only. Only the float rounding of
+    the shorter matrix products and the draw of the dropout masks differ. Why after the
+    convolution, not before: the cached convolution (``CachedFrozenModule``) keys rows by
+    their full-length values, so it still hits. Without a mask (``pooling="all"``) padding is
+    part of the model's input and nothing is dropped.
+    """
+    from transformers.masking_utils import create_bidirectional_mask
+    from transformers.modeling_outputs import BaseModelOutput
+
+    if attention_mask is None:
+        return type(self).forward(self, hidden_states, attention_mask, **kwargs)
+    hidden_states = hidden_states.masked_fill(~attention_mask.bool()[..., None], 0.0)
+    hidden_states = hidden_states + self.pos_conv_embed(hidden_states)
+    n_kept = int(attention_mask.sum(-1).max())  # frame masks are prefixes: every valid frame is kept
+    hidden_states, attention_mask = hidden_states[:, :n_kept], attention_mask[:, :n_kept]
+    mask = create_bidirectional_mask(config=self.config, inputs_embeds=hidden_states,
+                                     attention_mask=attention_mask)
+    hidden_states = self.dropout(self.layer_norm(hidden_states))
+    for layer in self.layers:
+        if self.training and self.config.layerdrop > 0.0 and torch.rand([]) < self.config.layerdrop:
+            continue  # LayerDrop, as the stock forward
+        hidden_states = layer(hidden_states, attention_mask=mask, **kwargs)
+    return BaseModelOutput(last_hidden_state=hidden_states)
+
+
+def trim_padded_frames(model) -> int:
+    """Give every post-norm wav2vec2 encoder in ``model`` (the mini backbone, wav2vec2-base) the
+    padding-trimming forward above; returns how many. The pre-norm encoder of large-robust
+    (``Wav2Vec2EncoderStableLayerNorm``) keeps its stock forward."""
+    import types
+    from transformers.models.wav2vec2.modeling_wav2vec2 import Wav2Vec2Encoder
+    n = 0
+    for m in model.modules():
+        if type(m) is Wav2Vec2Encoder:
+            m.forward = types.MethodType(_trimmed_encoder_forward, m)
             n += 1
     return n

@@ -73,15 +73,25 @@ def ser_metrics(y_true, y_pred, n_classes: int = len(SER_CLASSES)) -> dict:
 
 @torch.no_grad()
 def predict(model, waves, duration_s: float, pooling: str, batch_size: int = 32) -> np.ndarray:
-    """Arg-max class of every clip (centre crop, eval mode)."""
+    """Arg-max class of every clip (centre crop, eval mode).
+
+    With masked pooling the clips go longest first, so each batch is about as long as its
+    clips and ``trim_padded_frames`` can drop most of the padding (a clip's prediction does
+    not depend on its batch mates). With ``pooling="all"`` padding is part of the input, and
+    the clips keep their order.
+    """
     was_training = model.training
     model.eval()
-    out = []
+    order = np.arange(len(waves))
+    if pooling == "masked":
+        order = np.argsort([-len(w) for w in waves], kind="stable")
+    pred = np.zeros(len(waves), dtype=np.int64)
     for i in range(0, len(waves), batch_size):
-        x, m = prepare_batch(waves[i:i + batch_size], duration_s, mode="center")
-        out.append(forward_logits(model, x, m, pooling).argmax(-1).numpy())
+        idx = order[i:i + batch_size]
+        x, m = prepare_batch([waves[j] for j in idx], duration_s, mode="center")
+        pred[idx] = forward_logits(model, x, m, pooling).argmax(-1).numpy()
     model.train(was_training)
-    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+    return pred
 
 
 def evaluate(model, waves, labels, duration_s: float, pooling: str, batch_size: int = 32) -> dict:
