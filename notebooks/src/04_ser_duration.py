@@ -185,7 +185,7 @@ plt.close(fig)
 #   visible in 2 s of eSpeak speech), and a short window leaves little padding. The 2 s spread is
 #   wide (± 7–8 points) because one seed peaks on validation after its first epoch, with either
 #   pooling, and early stopping keeps that epoch (UA 33 % against 45–47 % for the other two seeds).
-# - **A 6 s drop only with masked pooling, so not from padding.** 6 s vs 4 s is −2.8 ± 2.7 with
+# - **No sign of a padding artifact at 6 s.** 6 s vs 4 s is −2.8 ± 2.7 with
 #   masked pooling (the paper's direction: −1.2) and +1.5 ± 2.4 with all-frames pooling. With
 #   masking, padded frames change nothing by construction (the attention layers even skip a
 #   batch's all-padding tail), so a drop there would come from the extra speech a 6 s window

@@ -39,6 +39,10 @@ SCALES = ("embedded", "paper")
 EMBEDDED_DATA = "embedded"  # --data value that means "the embedded emotion corpus"
 
 
+# SERConfig fields that override the backbone's own config when not None
+BACKBONE_OVERRIDES = ("attention_dropout", "hidden_dropout")
+
+
 @dataclass(frozen=True)
 class SERConfig:
     model: str                       # short name, hub id or save_pretrained folder
@@ -70,7 +74,7 @@ class SERConfig:
         check_choice("init", self.init, INITS)
         check_int_range("seed", self.seed, 0)
         check_int_range("split_seed", self.split_seed, 0)
-        for name in ("attention_dropout", "hidden_dropout"):
+        for name in BACKBONE_OVERRIDES:
             p = getattr(self, name)
             if p is not None and not 0.0 <= p < 1.0:
                 raise AudioscaleError(f"{name}={p!r}: use a probability in [0, 1), or None for the backbone's own.")
@@ -194,8 +198,7 @@ def run_config(cfg: SERConfig, scale: str = "embedded", store: ResultStore | Non
         t_start = time.perf_counter()
         serdata.audio_dir(data_dir(cfg.data))  # a wrong folder fails before the model loads
         # then the model: a top_k beyond its depth fails before any data is read
-        overrides = {k: getattr(cfg, k) for k in ("attention_dropout", "hidden_dropout")
-                     if getattr(cfg, k) is not None}
+        overrides = {k: getattr(cfg, k) for k in BACKBONE_OVERRIDES if getattr(cfg, k) is not None}
         model = load_backbone(cfg.model, init=cfg.init, seed=cfg.seed, **overrides)
         n_backbone = count_params(model)
         recipe = apply_recipe(model, cfg.recipe, rank=cfg.rank, top_k=cfg.top_k, alpha=cfg.alpha)
