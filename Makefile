@@ -45,7 +45,7 @@ figures: setup
 	$(PY) -m audioscale.notebooks figures
 
 pretrain: setup
-	$(PY) -m audioscale.cli pretrain
+	$(PY) -m audioscale.cli pretrain --jobs 2 --resume
 
 bench: setup
 	for b in benchmarks/*.py; do $(PY) $$b || exit 1; done

@@ -46,6 +46,41 @@ def test_train_set_is_deterministic_and_fits_the_window(cache):
     np.testing.assert_array_equal(a[3].wave, b[3].wave)
 
 
+def test_train_pools_draw_from_their_own_voices(cache):
+    from audioscale.embedded import speech
+    v2 = C.load_train_set(30, seed=5, workers=1)  # default pool: the mini Whispers' v2
+    v1 = C.load_train_set(30, seed=5, workers=1, pool="v1")
+    assert [u.text for u in v1] == [u.text for u in v2]  # same sentences, other speakers
+    spk = lambda utts: {C._ALL_VOICES[int(u.utt_id.split("-")[0]) - 9000] for u in utts}
+    assert spk(v1) <= set(speech.TRAIN_VOICES) and spk(v2) <= set(speech.ASR_TRAIN_VOICES)
+    assert spk(v2) - set(speech.TRAIN_VOICES)  # 30 draws from ~580 voices leave the v1 pool
+    # the v1 cache key predates the pools, so the SER backbone's cached corpus stays valid
+    assert C._train_folder(16000, 0, "v1").name == "asr-train-n16000-s0-" + C._key(n=16000, seed=0)
+    texts, lengths = C.train_index(30, seed=5, pool="v1")
+    assert texts == [u.text for u in v1] and list(lengths) == [len(u.wave) for u in v1]
+    with pytest.raises(C.AudioscaleError, match="pool"):
+        C.load_train_set(5, pool="v3")
+
+
+def test_a_synthesis_crash_drops_a_training_utterance_but_fails_a_test_set(cache, monkeypatch):
+    import json
+    render = C._render
+
+    def crashing(plan):
+        if plan.index == 3:
+            raise C.AudioscaleError("eSpeak NG produced no audio for text='...' (crash 11).")
+        return render(plan)
+
+    monkeypatch.setattr(C, "_render", crashing)
+    utts = C.load_train_set(8, seed=5, workers=1)
+    cands = C.train_sentences(8, 5)
+    assert len(utts) == 8 and [u.text for u in utts][:3] == cands[:3] and utts[3].text == cands[4]
+    meta = json.loads((C._train_folder(8, 5, "v2") / "index.json").read_text())
+    assert [p["index"] for p in meta["synthesis_failed"]] == [3]
+    with pytest.raises(C.AudioscaleError, match="crash 11"):
+        C.load_test_set(split="clean", size=20)
+
+
 def test_librispeech_layout(cache):
     import soundfile as sf
     utts = C.load_test_set(3, split="clean", size=20)

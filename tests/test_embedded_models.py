@@ -78,6 +78,20 @@ def test_ser_backbone_pretrains_and_loads_as_a_classifier(cache):
     assert clf(torch.zeros(1, 16000)).logits.shape == (1, 6)
 
 
+def test_pretrain_lanes_balance_cost_and_the_ser_teacher_is_frozen():
+    from audioscale.commands.pretrain import lanes
+    names = list(P.DEFAULT_STEPS) + [M.SER_BACKBONE_NAME]
+    split = lanes(names, 2)
+    assert sorted(n for lane in split for n in lane) == sorted(names) and len(split) == 2
+    assert "small" in split[0] and "base" in split[1]  # the two costliest start apart
+    assert lanes(["tiny"], 4) == [["tiny"]]
+    # the SER backbone's teacher is not a family member: retraining the family leaves it alone
+    assert P.SER_TEACHER not in P.DEFAULT_STEPS and P.SER_TRAIN_POOL == "v1"
+    assert P.teacher_dir(P.SER_TEACHER).parent == M.checkpoint_dir("tiny").parent
+    assert P.teacher_dir("small") == M.checkpoint_dir("small")
+    assert not P.teacher_dir(P.SER_TEACHER).name.startswith("asr-mini-")  # the ASR sweep's glob
+
+
 def test_committed_checkpoints_load_if_present():
     from transformers import AutoModelForSpeechSeq2Seq, Wav2Vec2ForSequenceClassification
     found = 0

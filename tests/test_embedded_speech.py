@@ -40,6 +40,18 @@ def test_voice_lists_are_disjoint_and_all_speak():
         assert len(speech.synthesize("go", v)) > 1000
 
 
+def test_asr_pool_extends_the_training_voices_and_every_voice_sounds_different():
+    pool = speech.ASR_TRAIN_VOICES
+    assert pool[:45] == speech.TRAIN_VOICES and len(set(pool)) == len(pool) > 500
+    assert not set(pool) & set(speech.HELDOUT_VOICES)
+    assert not {v.split("+")[-1] for v in pool} & set(speech.VARIANTS_HELDOUT)
+    # a variant eSpeak did not know would silently fall back to the plain accent
+    plain = speech.synthesize("take the red ball", "en-us")
+    for v in speech.VARIANTS_ASR_EXTRA[::7] + ("klatt", "m8"):
+        assert not np.array_equal(speech.synthesize("take the red ball", f"en-us+{v}"), plain), v
+    assert not np.array_equal(speech.synthesize("take the red ball", "en-us-nyc"), plain)
+
+
 def test_bad_inputs_raise_named_errors():
     with pytest.raises(AudioscaleError, match="voice='en-gb'"):
         speech.synthesize("go", "en-gb")

@@ -2,22 +2,68 @@
 
 Trains the mini Whisper family (micro, tiny, base, small) and the mini wav2vec2 SER
 backbone on the synthetic corpus, one after another, on the CPU, and saves each to
-``checkpoints/``. ``--resume`` continues a killed run from its last saved state. The
-committed checkpoints were trained as two single-thread lanes side by side:
-``--models small ser-backbone-mini`` and ``--models micro tiny base``; stage 2 (the
-decoder stage, see ``embedded.pretrain``) was added midway and run on their folders with
-``--decoder-stage-only``.
+``checkpoints/``. ``--resume`` continues a killed run from its last saved state.
+``--jobs 2`` (what ``make pretrain`` uses) splits the models into two single-thread lanes
+of about equal cost that run side by side, one process each; the committed mini Whispers
+were trained that way (lanes ``small micro`` and ``base tiny``). The SER backbone learns
+from a frozen teacher (``pretrain.SER_TEACHER``), so it does not wait for the family.
 """
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
+
+# Rough relative cost of each model's pretraining (single-thread minutes with two lanes side
+# by side; pretrain_log.json has the measured times) -- only used to balance the lanes.
+LANE_COST = {"small": 24.0, "base": 16.0, "tiny": 9.0, "micro": 7.0, "ser-backbone-mini": 10.0}
+
+
+def lanes(names: list[str], jobs: int) -> list[list[str]]:
+    """Greedy longest-first split of ``names`` into at most ``jobs`` lanes of similar cost."""
+    out: list[list[str]] = [[] for _ in range(max(1, min(jobs, len(names))))]
+    cost = [0.0] * len(out)
+    for name in sorted(names, key=lambda n: -LANE_COST.get(n, 10.0)):
+        k = cost.index(min(cost))
+        out[k].append(name)
+        cost[k] += LANE_COST.get(name, 10.0)
+    return out
+
+
+def _run_lanes(args, names: list[str]) -> int:
+    """One child ``audioscale pretrain`` per lane; fails if any lane fails (after all finish)."""
+    procs = []
+    for lane in lanes(names, args.jobs):
+        cmd = [sys.executable, "-m", "audioscale.cli", "pretrain", "--models", *lane, "--seed", str(args.seed),
+               "--threads", str(args.threads)]
+        cmd += ["--steps", str(args.steps)] if args.steps else []
+        cmd += ["--ser-steps", str(args.ser_steps)] if args.ser_steps else []
+        cmd += ["--resume"] if args.resume else []
+        print(f"lane {len(procs) + 1}: {' '.join(lane)}", flush=True)
+        procs.append((lane, subprocess.Popen(cmd)))
+    t0, failed = time.perf_counter(), []
+    for lane, proc in procs:
+        if proc.wait() != 0:
+            failed.append(" ".join(lane))
+    print(json.dumps({"lanes": [lane for lane, _ in procs], "wall_s": round(time.perf_counter() - t0, 1)}))
+    if failed:
+        print(f"pretraining failed in lane(s): {failed}; rerun with --resume to continue from the saved states.",
+              file=sys.stderr)
+        return 1
+    return 0
 
 
 def _run(args) -> int:
     from ..embedded import pretrain as P
     from ..embedded.models import SER_BACKBONE_NAME
+    from ..errors import AudioscaleError
 
     names = P.check_models(args.models or list(P.DEFAULT_STEPS) + [SER_BACKBONE_NAME])
+    if args.jobs < 1:
+        raise AudioscaleError(f"--jobs {args.jobs}: give 1 (one process) or more (lanes side by side).")
+    if args.jobs > 1 and len(names) > 1 and not args.decoder_stage_only:
+        return _run_lanes(args, names)
     for name in names:
         if name == SER_BACKBONE_NAME:
             log = P.pretrain_wav2vec2(steps=args.ser_steps or P.SER_STEPS, seed=args.seed, resume=args.resume,
@@ -49,6 +95,8 @@ def register(subparsers) -> None:
     # 1 thread: on shared, oversubscribed cores 2 torch threads ran 10-60x slower per step;
     # to use 2 free cores, run two `--models` subsets side by side instead.
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads per process (default 1)")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="run the models as this many single-thread lanes side by side (make pretrain: 2)")
     p.add_argument("--resume", action="store_true", help="continue from the last saved state of each model")
     p.add_argument("--decoder-stage-only", action="store_true",
                    help="run only stage 2 (decoder on the frozen encoder) on folders saved by stage 1")
