@@ -110,3 +110,36 @@ def test_committed_checkpoints_load_if_present():
         Wav2Vec2ForSequenceClassification.from_pretrained(folder, num_labels=6)
     if not found:
         pytest.skip("no pretrained checkpoints yet: run `make pretrain`")
+
+
+def test_pretrain_lanes_build_the_shared_corpora_once_before_any_lane_starts(monkeypatch):
+    """On a fresh cache every lane would otherwise synthesise the same corpus at the same time."""
+    import argparse
+    import subprocess
+
+    from audioscale.commands import pretrain as cmd
+    events = []
+    monkeypatch.setattr(P, "train_features", lambda n, seed: events.append(("features", n, seed)))
+    monkeypatch.setattr(P.asr_corpus, "load_test_set", lambda split, size: events.append(("test", split, size)))
+    monkeypatch.setattr(P.asr_corpus, "load_train_set",
+                        lambda n, seed, pool: events.append(("train", n, seed, pool)))
+
+    class FakeLane:
+        def __init__(self, argv):
+            events.append(("lane", tuple(argv[argv.index("--models") + 1: argv.index("--seed")])))
+
+        def wait(self):
+            return 0
+
+    monkeypatch.setattr(subprocess, "Popen", FakeLane)
+    args = argparse.Namespace(jobs=2, seed=3, threads=1, steps=None, ser_steps=None, resume=False,
+                              decoder_stage_only=False)
+    assert cmd._run_lanes(args, ["micro", "small", M.SER_BACKBONE_NAME]) == 0
+    first_lane = next(k for k, e in enumerate(events) if e[0] == "lane")
+    built = events[:first_lane]
+    assert ("features", 16000, 3) in built and ("test", "other", 600) in built and ("test", "clean", 600) in built
+    assert ("train", 16000, 3, P.SER_TRAIN_POOL) in built
+    assert [e[0] for e in events[first_lane:]] == ["lane", "lane"]
+    events.clear()
+    P.prepare_corpora(["tiny"])  # no SER backbone: its v1 corpus is not built
+    assert not any(e[0] == "train" for e in events) and ("features", 16000, 0) in events

@@ -32,7 +32,13 @@ def lanes(names: list[str], jobs: int) -> list[list[str]]:
 
 
 def _run_lanes(args, names: list[str]) -> int:
-    """One child ``audioscale pretrain`` per lane; fails if any lane fails (after all finish)."""
+    """One child ``audioscale pretrain`` per lane; fails if any lane fails (after all finish).
+    The corpora every lane reads are built first, here, so that no two lanes build one at once."""
+    from ..embedded import pretrain as P
+
+    t0 = time.perf_counter()
+    P.prepare_corpora(names, seed=args.seed)
+    print(json.dumps({"corpora_wall_s": round(time.perf_counter() - t0, 1)}), flush=True)
     procs = []
     for lane in lanes(names, args.jobs):
         cmd = [sys.executable, "-m", "audioscale.cli", "pretrain", "--models", *lane, "--seed", str(args.seed),

@@ -134,15 +134,33 @@ def train_features(n: int = 16000, seed: int = 0, pool: str = asr_corpus.ASR_TRA
     if not path.is_file():
         utts = asr_corpus.load_train_set(n, seed, pool=pool)
         shape = (len(utts), 80, MEL_FRAMES)
-        tmp = path.with_suffix(".tmp")
+        # one temporary file per process: two processes that build the same features at once
+        # (pretrain lanes started on a fresh cache) must not write into one file
+        tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
         mm = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float16, shape=shape)
         for i in range(0, len(utts), 64):
             mm[i:i + 64] = log_mel([u.wave for u in utts[i:i + 64]]).astype(np.float16)
         mm.flush()
         del mm
-        tmp.rename(path)
+        os.replace(tmp, path)  # the features are a function of (n, seed, pool): either copy is right
         del utts
     return np.load(path, mmap_mode="r"), texts, n_samples
+
+
+def prepare_corpora(names, seed: int = 0, n_train: int = 16000, eval_size: int = 600) -> None:
+    """Build every corpus and feature cache that pretraining ``names`` reads, once, with all cores.
+
+    ``audioscale pretrain --jobs 2`` calls this before it starts the lanes: on a fresh cache
+    each lane would otherwise synthesise the same 16,000 utterances at the same time (measured
+    here: 2 lanes x 2 eSpeak workers on 2 cores, twice the work for nothing).
+    """
+    if any(n in DEFAULT_STEPS for n in names):
+        train_features(n_train, seed)
+        for split in ("other", "clean"):
+            asr_corpus.load_test_set(split=split, size=eval_size)
+    if SER_BACKBONE_NAME in names:
+        asr_corpus.load_train_set(n_train, seed, pool=SER_TRAIN_POOL)
+        asr_corpus.load_test_set(split="other", size=eval_size)
 
 
 # ----------------------------------------------------------------------------- model pieces
