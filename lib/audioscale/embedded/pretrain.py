@@ -156,8 +156,8 @@ def prepare_corpora(names, seed: int = 0, n_train: int = 16000, eval_size: int =
     """Build every corpus and feature cache that pretraining ``names`` reads, once, with all cores.
 
     ``audioscale pretrain --jobs 2`` calls this before it starts the lanes: on a fresh cache
-    each lane would otherwise synthesise the same 16,000 utterances at the same time (measured
-    here: 2 lanes x 2 eSpeak workers on 2 cores, twice the work for nothing).
+    each lane would otherwise synthesise the same 16,000 utterances at the same time (seen
+    here: 2 lanes x 2 eSpeak workers on 2 cores, the same corpus built twice).
     """
     if any(n in DEFAULT_STEPS for n in names):
         train_features(n_train, seed)
