@@ -21,7 +21,7 @@ def test_family_configs_scale_width_at_fixed_depth():
     for name in M.MINI_WHISPER:
         cfg = M.mini_whisper_config(name)
         assert cfg.max_source_positions == M.FULL_FRAMES == 400 and M.HALF_FRAMES == 200
-        assert cfg.encoder_layers == cfg.decoder_layers == 2 and cfg.vocab_size == len(M.TOKENS) == 36
+        assert (cfg.encoder_layers, cfg.decoder_layers) == (2, 4) and cfg.vocab_size == len(M.TOKENS) == 36
         assert cfg.init_std == pytest.approx(cfg.d_model ** -0.5)
         with torch.device("meta"):
             sizes.append(sum(p.numel() for p in WhisperForConditionalGeneration(cfg).parameters()))
@@ -67,6 +67,20 @@ def test_pretrain_runs_and_resumes_identically(cache):
     from safetensors.torch import load_file
     a, b = load_file(cache / "full" / "model.safetensors"), load_file(cache / "resumed" / "model.safetensors")
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_resume_ignores_a_state_saved_under_another_recipe(cache, monkeypatch):
+    """A state left by a run with another loss weight must not be continued: the resumed run
+    starts over and equals an uninterrupted run under the new recipe."""
+    kw = dict(steps=4, n_train=16, eval_n=4, eval_size=20, threads=1, progress=False, eval_every=0,
+              decoder_steps=0)
+    assert P.pretrain_whisper("micro", out_dir=cache / "old", stop_after=2, **kw) == {"stopped_at": 2}
+    monkeypatch.setattr(P, "CTC_WEIGHT", 0.5)
+    P.pretrain_whisper("micro", out_dir=cache / "resumed", resume=True, **kw)
+    P.pretrain_whisper("micro", out_dir=cache / "fresh", **kw)
+    from safetensors.torch import load_file
+    a, b = load_file(cache / "fresh" / "model.safetensors"), load_file(cache / "resumed" / "model.safetensors")
+    assert all(torch.equal(a[k], b[k]) for k in a)
 
 
 def test_ser_backbone_pretrains_and_loads_as_a_classifier(cache):

@@ -17,7 +17,7 @@ import time
 
 # Rough relative cost of each model's pretraining (single-thread minutes with two lanes side
 # by side; pretrain_log.json has the measured times) -- only used to balance the lanes.
-LANE_COST = {"small": 24.0, "base": 16.0, "tiny": 9.0, "micro": 7.0, "ser-backbone-mini": 10.0}
+LANE_COST = {"small": 35.0, "base": 24.0, "tiny": 13.5, "micro": 9.5, "ser-backbone-mini": 10.0}
 
 
 def lanes(names: list[str], jobs: int) -> list[list[str]]:
