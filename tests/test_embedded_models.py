@@ -157,3 +157,18 @@ def test_pretrain_lanes_build_the_shared_corpora_once_before_any_lane_starts(mon
     events.clear()
     P.prepare_corpora(["tiny"])  # no SER backbone: its v1 corpus is not built
     assert not any(e[0] == "train" for e in events) and ("features", 16000, 0) in events
+
+
+def test_loading_a_model_draws_no_progress_bar_and_leaves_the_setting_alone(tmp_path, capfd):
+    """transformers' per-load "Loading weights" bar becomes a widget in notebook outputs that
+    nbval then misses when rows are reused; our loader silences it only while it loads."""
+    from transformers.utils import logging as hf_logging
+
+    from audioscale.architectures import load_whisper
+    model, ctc = P.build("micro")
+    folder = P.save_model_folder(tmp_path / "m", model, ctc, {"note": "random init"})
+    hf_logging.enable_progress_bar()
+    capfd.readouterr()
+    load_whisper(str(folder))
+    assert "Loading weights" not in capfd.readouterr().err
+    assert hf_logging.is_progress_bar_enabled()

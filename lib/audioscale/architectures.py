@@ -154,7 +154,13 @@ def resolve_source(source: str) -> str:
 
 
 def _from_pretrained(cls, source: str, **kw):
+    from transformers.utils import logging as hf_logging
+
     ref = resolve_source(source)
+    # transformers draws a "Loading weights" bar per load: in a notebook it is a widget that
+    # `make reproduce` stores in the outputs and nbval then misses when rows are reused
+    bar_was_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
     try:
         return cls.from_pretrained(ref, use_safetensors=True, trust_remote_code=False, **kw)
     except OSError as e:  # missing files, no network, unknown id
@@ -163,6 +169,9 @@ def _from_pretrained(cls, source: str, **kw):
             f"could not load model {source!r} ({type(e).__name__}: {str(e).splitlines()[0][:200]}). "
             "Fix: pass a local folder saved with save_pretrained (safetensors), or run where the "
             "HuggingFace hub is reachable" + (" (HF_HUB_OFFLINE=1 is set)." if offline else ".")) from None
+    finally:
+        if bar_was_on:
+            hf_logging.enable_progress_bar()
 
 
 def load_whisper(source: str, **kw) -> WhisperForConditionalGeneration:
