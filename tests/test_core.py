@@ -167,7 +167,10 @@ def test_clean_joins_stdout_chunks_and_drops_stderr(tmp_path):
                     nbformat.v4.new_output("stream", name="stdout", text="b"),
                     nbformat.v4.new_output("stream", name="stdout", text="\n")]
     path = tmp_path / "n.ipynb"
-    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), path)
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    nbformat.write(nb, path)
     clean(path)
     outs = nbformat.read(path, as_version=4).cells[0].outputs
     assert [(o.name, o.text) for o in outs] == [("stdout", "a\nb\n")]
+    assert "widgets" not in nbformat.read(path, as_version=4).metadata

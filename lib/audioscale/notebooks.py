@@ -78,9 +78,10 @@ def cell_sources(nb) -> list[tuple[str, str]]:
 
 
 def clean(path: Path) -> None:
-    """Strip papermill metadata, execution timing and stderr outputs in place."""
+    """Strip papermill metadata, widget state, execution timing and stderr outputs in place."""
     nb = nbformat.read(path, as_version=4)
     nb.metadata.pop("papermill", None)
+    nb.metadata.pop("widgets", None)  # progress-bar widgets' state: run noise, no content
     for cell in nb.cells:
         cell.pop("id", None)
         for key in ("papermill", "execution", "ExecuteTime"):
