@@ -15,9 +15,9 @@ encoder ended worse than the committed 2+2 small's (CTC 19.4 vs 15.0 %; a 2+2 re
 CPU also gave 19.5 %), so small is now encoder-bound. It costs time: with two lanes on the 2
 cores, stage 1 took 2-19 % longer and stage 2 42-63 % (small 1105 + 1007 s against 959 + 655 s).
 
-``init_std = d_model**-0.5`` is a stock ``WhisperConfig`` field: with Whisper's default 0.02 the conv front end's output is ~2 % of
-the residual stream (the positional table dominates) and training stalls for hundreds of
-steps.
+``init_std = d_model**-0.5`` is a stock ``WhisperConfig`` field: with Whisper's default 0.02
+the conv front end's output is ~2 % of the residual stream (the positional table dominates)
+and training stalls for hundreds of steps.
 """
 from __future__ import annotations
 
