@@ -10,6 +10,20 @@ sanity check. The decoder's CE term helps the encoder too: with CTC alone (weigh
 decoder not run in stage 1) base ended stage 1 at CTC loss 0.85 vs 0.76 and held-out CTC
 WER 26.1 vs 23.2 % (small: 0.68 vs 0.58), and on the two busy cores a step was no faster.
 
+Also tried and dropped: cropped stage-1 batches (length buckets of 50 batches, each batch
+cut to its longest utterance; training utterances fill 41 % of the window), the last 500 of
+4000 steps on the full window. Stage 1 ran ~2.2x faster per step (small: 672 s for 4000
+steps against 1105 s for 3000), the family took 33:58 in two lanes and every CTC head
+improved (200 held-out-voice utterances: micro 29.4, tiny 20.7, base 17.0, small 15.0 %),
+but the decoders did not follow: 32.0 / 26.5 / 23.3 / 23.6 % (small worse than base and than
+this family's 20.4 %). Always cropped (small, 3000 steps): CTC 17.7 %, decoder 23.2 %; every
+4th step on the full window: slower and no better (CTC 21.0 %). Stage-2 probes on the
+cropped small: decoder dropout off 22.8 %, peak LR 6e-3 26.0 %; its training CE stalls at
+0.43. The decoder's errors grow with length (cropped small, 10-15 words: 33.2 % against its
+CTC head's 16.2 %; 1-5 words: 13.1 vs 13.9 %; this family's small: 28.5 vs 20.4 %, 10.7 vs
+18.7 %): it loses its place in long utterances, so a better encoder alone does not lower the
+decoder's WER.
+
 Data: 16,000 utterances of the "v2" voice pool (``asr_corpus.TRAIN_POOLS``, ~580 voices).
 The first family heard only the 45 v1 voices and lost 8-15 WER points on held-out voices
 (CTC head: 8.5 % seen voices, 23 % held-out accent and variant); the SER backbone still
