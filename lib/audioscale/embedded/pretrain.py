@@ -18,8 +18,9 @@ improved (200 held-out-voice utterances: micro 29.4, tiny 20.7, base 17.0, small
 but the decoders did not follow: 32.0 / 26.5 / 23.3 / 23.6 % (small worse than base and than
 this family's 20.4 %). Always cropped (small, 3000 steps): CTC 17.7 %, decoder 23.2 %; every
 4th step on the full window: slower and no better (CTC 21.0 %). Stage-2 probes on the
-cropped small: decoder dropout off 22.8 %, peak LR 6e-3 26.0 %; its training CE stalls at
-0.43. The decoder's errors grow with length (cropped small, 10-15 words: 33.2 % against its
+cropped small: decoder dropout off 22.8 %, peak LR 6e-3 26.0 %, the same samples in 6000
+steps of 16 24.1 % or 12000 of 8 22.9 % (3000 of 32: 23.6 %); its training CE stalls at
+0.43-0.59. The decoder's errors grow with length (cropped small, 10-15 words: 33.2 % against its
 CTC head's 16.2 %; 1-5 words: 13.1 vs 13.9 %; this family's small: 28.5 vs 20.4 %, 10.7 vs
 18.7 %): it loses its place in long utterances, so a better encoder alone does not lower the
 decoder's WER.
