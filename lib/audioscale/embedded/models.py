@@ -5,15 +5,17 @@ Roles: the 8 s window (``WINDOW_S``) plays Whisper's 30 s; its ``FULL_FRAMES`` =
 encoder frames play 1500 and ``HALF_FRAMES`` = 200 play 750. The family scales width at a
 fixed depth of 2 encoder + 4 decoder layers. The encoder holds most of the compute (400
 frames against <= 16 tokens): a 3+3 d128 model costs ~0.45 s/step against 2+2's ~0.32 and
-does not fit the budget (shared/notes/embedded-asr-recipe.md). The decoder is deeper
-(the third family; the first two had 2+2) because the 2-layer decoder, not the encoder, set
-the WER: it skipped repeated words and repeated the last one (small: decoder 21.7 % against
-its own CTC head's 15.0 %). With 4 layers every size improved on 200 held-out utterances
-(micro 40.9 -> 35.4 %, tiny 32.2 -> 29.9, base 27.1 -> 22.3, small 21.7 -> 20.4) and the
-decoder now ends within 1.3 points of the CTC head (tiny's is 3 points below it). Small's
-encoder ended worse than the committed 2+2 small's (CTC 19.4 vs 15.0 %; a 2+2 rerun on this
-CPU also gave 19.5 %), so small is now encoder-bound. It costs time: with two lanes on the 2
-cores, stage 1 took 2-19 % longer and stage 2 42-63 % (small 1105 + 1007 s against 959 + 655 s).
+does not fit the budget (shared/notes/embedded-asr-recipe.md). The decoder is deeper (the
+third family; the first two had 2+2) because the 2-layer decoder, not the encoder, set the
+WER: it skipped repeated words and repeated the last one (small: decoder 21.7 % against its
+own CTC head's 15.0 %). With 4 layers every size improved on 200 held-out utterances (micro
+40.9 -> 35.4 %, tiny 32.2 -> 29.9, base 27.1 -> 22.3, small 21.7 -> 20.4) and the decoder
+now ends within 1.3 points of the CTC head (tiny's is 3 points below it). Small's encoder
+ended worse than the committed 2+2 small's (CTC 19.4 vs 15.0 %; a 2+2 rerun on this CPU also
+gave 19.5 %), but a better encoder alone did not lower the decoder's WER either: it loses
+its place in long utterances (pretrain.py records the probe). The deeper decoder costs time:
+with two lanes on the 2 cores, stage 1 took 2-19 % longer and stage 2 42-63 % (small 1105 +
+1007 s against 959 + 655 s).
 
 ``init_std = d_model**-0.5`` is a stock ``WhisperConfig`` field: with Whisper's default 0.02
 the conv front end's output is ~2 % of the residual stream (the positional table dominates)

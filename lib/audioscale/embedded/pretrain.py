@@ -20,10 +20,10 @@ this family's 20.4 %). Always cropped (small, 3000 steps): CTC 17.7 %, decoder 2
 4th step on the full window: slower and no better (CTC 21.0 %). Stage-2 probes on the
 cropped small: decoder dropout off 22.8 %, peak LR 6e-3 26.0 %, the same samples in 6000
 steps of 16 24.1 % or 12000 of 8 22.9 % (3000 of 32: 23.6 %); its training CE stalls at
-0.43-0.59. The decoder's errors grow with length (cropped small, 10-15 words: 33.2 % against its
-CTC head's 16.2 %; 1-5 words: 13.1 vs 13.9 %; this family's small: 28.5 vs 20.4 %, 10.7 vs
-18.7 %): it loses its place in long utterances, so a better encoder alone does not lower the
-decoder's WER.
+0.43-0.59. The decoder's errors grow with length (cropped small, 10-15 words: 33.2 % against
+its CTC head's 16.2 %; 1-5 words: 13.1 vs 13.9 %; this family's small: 28.5 vs 20.4 %, 10.7
+vs 18.7 %): it loses its place in long utterances, so a better encoder alone does not lower
+the decoder's WER.
 
 Data: 16,000 utterances of the "v2" voice pool (``asr_corpus.TRAIN_POOLS``, ~580 voices).
 The first family heard only the 45 v1 voices and lost 8-15 WER points on held-out voices
