@@ -138,17 +138,21 @@ def test_pretrain_lanes_build_the_shared_corpora_once_before_any_lane_starts(mon
     monkeypatch.setattr(P.asr_corpus, "load_train_set",
                         lambda n, seed, pool: events.append(("train", n, seed, pool)))
 
+    argvs = []
+
     class FakeLane:
         def __init__(self, argv):
             events.append(("lane", tuple(argv[argv.index("--models") + 1: argv.index("--seed")])))
+            argvs.append(" ".join(argv))
 
         def wait(self):
             return 0
 
     monkeypatch.setattr(subprocess, "Popen", FakeLane)
     args = argparse.Namespace(jobs=2, seed=3, threads=1, steps=None, ser_steps=None, resume=False,
-                              decoder_stage_only=False)
+                              decoder_stage_only=False, stage1_batches="cropped", align_weight=1.0)
     assert cmd._run_lanes(args, ["micro", "small", M.SER_BACKBONE_NAME]) == 0
+    assert all("--stage1-batches cropped --align-weight 1.0" in a for a in argvs)  # a variant reaches every lane
     first_lane = next(k for k, e in enumerate(events) if e[0] == "lane")
     built = events[:first_lane]
     assert ("features", 16000, 3) in built and ("test", "other", 600) in built and ("test", "clean", 600) in built
@@ -172,3 +176,76 @@ def test_loading_a_model_draws_no_progress_bar_and_leaves_the_setting_alone(tmp_
     load_whisper(str(folder))
     assert "Loading weights" not in capfd.readouterr().err
     assert hf_logging.is_progress_bar_enabled()
+
+
+def test_stage1_schedule_is_seeded_length_bucketed_and_covers_each_epoch_once():
+    """Cropped stage-1 batches: each epoch's batches hold every utterance at most once, batches
+    are of similar lengths (so cropping to the longest saves work) and the schedule is a
+    function of (lengths, steps, seed)."""
+    import numpy as np
+    rng = np.random.default_rng(1)
+    n_samples = rng.integers(8000, 128000, size=2000)
+    per_epoch = len(n_samples) // P.BATCH
+    sched = P.stage1_schedule(n_samples, per_epoch + 10, seed=0)
+    assert len(sched) == per_epoch + 10 and all(len(b) == P.BATCH for b in sched)
+    first = np.concatenate(sched[:per_epoch])
+    assert len(np.unique(first)) == len(first)  # one epoch: no utterance twice
+    assert all(np.array_equal(a, b) for a, b in zip(sched, P.stage1_schedule(n_samples, per_epoch + 10, seed=0)))
+    assert not all(np.array_equal(a, b) for a, b in zip(sched, P.stage1_schedule(n_samples, per_epoch + 10, seed=1)))
+    frames = P._frames_of(n_samples).numpy()
+    bucketed = np.mean([frames[b].max() for b in sched[:per_epoch]])
+    random_batches = np.mean([frames[P._batch_indices(s, len(n_samples), 0)].max() for s in range(per_epoch)])
+    assert bucketed < 0.8 * random_batches, (bucketed, random_batches)
+
+
+def test_stage1_crops_to_the_batch_but_ends_on_the_full_window():
+    batch_frames = torch.tensor([50, 120, 80])
+    assert P._crop_frames(0, 4000, batch_frames) == 120
+    assert P._crop_frames(4000 - P.FULL_WINDOW_STEPS - 1, 4000, batch_frames) == 120
+    assert P._crop_frames(4000 - P.FULL_WINDOW_STEPS, 4000, batch_frames) == M.FULL_FRAMES
+    assert P._crop_frames(3999, 4000, batch_frames) == M.FULL_FRAMES
+
+
+def test_encoder_window_equals_a_shrunk_encoder_and_restores_the_model():
+    import copy
+
+    from audioscale.whisper_axes import set_encoder_frames
+    model, _ = P.build("micro")
+    model.eval()
+    pos = model.model.encoder.embed_positions
+    x = torch.randn(2, 80, 2 * 120)
+    with P.encoder_window(model, 120):
+        got = model.model.encoder(x).last_hidden_state
+    want = set_encoder_frames(copy.deepcopy(model), 120).model.encoder(x).last_hidden_state
+    assert torch.equal(got, want)
+    assert model.model.encoder.embed_positions is pos and model.config.max_source_positions == M.FULL_FRAMES
+    with pytest.raises(ValueError):  # outside the block the encoder wants the whole window again
+        model.model.encoder(x)
+
+
+def test_opt_in_recipe_variants_run_resume_apart_and_save_a_stock_model(cache):
+    """The fifth-family variants (cropped stage-1 batches, the decoder stage's alignment loss)
+    run end to end, are recorded in the log, leave the saved model on its default attention, and
+    a state saved under the committed recipe is not continued under a variant."""
+    import json as _json
+    kw = dict(steps=4, n_train=16, eval_n=4, eval_size=20, threads=1, progress=False, eval_every=0)
+    log = P.pretrain_whisper("micro", out_dir=cache / "variant", decoder_steps=2, stage1_batches="cropped",
+                             align_weight=1.0, **kw)
+    assert log["stage1_batches"] == "cropped"
+    assert log["decoder_stage"]["align_weight"] == 1.0 and "align" in log["decoder_stage"]["losses"][-1]
+    saved = _json.loads((cache / "variant" / "config.json").read_text())
+    assert saved.get("_attn_implementation") in (None, "sdpa")  # eager was only for the stage
+    assert P.pretrain_whisper("micro", out_dir=cache / "old", stop_after=2, decoder_steps=0, **kw) == {"stopped_at": 2}
+    P.pretrain_whisper("micro", out_dir=cache / "resumed", resume=True, decoder_steps=0, stage1_batches="cropped", **kw)
+    P.pretrain_whisper("micro", out_dir=cache / "fresh", decoder_steps=0, stage1_batches="cropped", **kw)
+    from safetensors.torch import load_file
+    a, b = load_file(cache / "fresh" / "model.safetensors"), load_file(cache / "resumed" / "model.safetensors")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.parametrize("bad", [dict(stage1_batches="sorted"), dict(align_weight=-1.0),
+                                 dict(align_weight=float("nan"))])
+def test_bad_recipe_variant_is_refused_before_any_work(bad):
+    from audioscale.errors import AudioscaleError
+    with pytest.raises(AudioscaleError, match="stage1_batches|align_weight"):
+        P.pretrain_whisper("micro", steps=1, n_train=16, **bad)
