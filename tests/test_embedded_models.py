@@ -153,6 +153,12 @@ def test_pretrain_lanes_build_the_shared_corpora_once_before_any_lane_starts(mon
                               decoder_stage_only=False, stage1_batches="cropped", align_weight=1.0)
     assert cmd._run_lanes(args, ["micro", "small", M.SER_BACKBONE_NAME]) == 0
     assert all("--stage1-batches cropped --align-weight 1.0" in a for a in argvs)  # a variant reaches every lane
+    argvs.clear()
+    unset = argparse.Namespace(**{**vars(args), "stage1_batches": None, "align_weight": None})
+    assert cmd._run_lanes(unset, ["micro", "small"]) == 0
+    assert argvs and not any("--stage1-batches" in a or "--align-weight" in a for a in argvs)  # lanes keep defaults
+    events.clear()
+    assert cmd._run_lanes(args, ["micro", "small", M.SER_BACKBONE_NAME]) == 0
     first_lane = next(k for k, e in enumerate(events) if e[0] == "lane")
     built = events[:first_lane]
     assert ("features", 16000, 3) in built and ("test", "other", 600) in built and ("test", "clean", 600) in built
@@ -223,21 +229,25 @@ def test_encoder_window_equals_a_shrunk_encoder_and_restores_the_model():
         model.model.encoder(x)
 
 
-def test_opt_in_recipe_variants_run_resume_apart_and_save_a_stock_model(cache):
-    """The fifth-family variants (cropped stage-1 batches, the decoder stage's alignment loss)
-    run end to end, are recorded in the log, leave the saved model on its default attention, and
-    a state saved under the committed recipe is not continued under a variant."""
+def test_recipe_variants_run_resume_apart_and_save_a_stock_model(cache):
+    """Both recipes run end to end and are recorded in the log: the default (the sixth family:
+    cropped stage-1 batches, the decoder stage's alignment loss) and the third family's (padded,
+    no alignment loss); the saved model is on its default attention, and a state saved under one
+    recipe is not continued under the other."""
     import json as _json
     kw = dict(steps=4, n_train=16, eval_n=4, eval_size=20, threads=1, progress=False, eval_every=0)
-    log = P.pretrain_whisper("micro", out_dir=cache / "variant", decoder_steps=2, stage1_batches="cropped",
-                             align_weight=1.0, **kw)
-    assert log["stage1_batches"] == "cropped"
-    assert log["decoder_stage"]["align_weight"] == 1.0 and "align" in log["decoder_stage"]["losses"][-1]
-    saved = _json.loads((cache / "variant" / "config.json").read_text())
+    log = P.pretrain_whisper("micro", out_dir=cache / "default", decoder_steps=2, **kw)
+    assert (log["stage1_batches"], P.DEFAULT_STAGE1_BATCHES) == ("cropped", "cropped")
+    assert log["decoder_stage"]["align_weight"] == P.ALIGN_WEIGHT > 0 and "align" in log["decoder_stage"]["losses"][-1]
+    saved = _json.loads((cache / "default" / "config.json").read_text())
     assert saved.get("_attn_implementation") in (None, "sdpa")  # eager was only for the stage
+    third = P.pretrain_whisper("micro", out_dir=cache / "third", decoder_steps=2, stage1_batches="padded",
+                               align_weight=0.0, **kw)
+    assert third["stage1_batches"] == "padded" and "align_weight" not in third["decoder_stage"]
+    assert "align" not in third["decoder_stage"]["losses"][-1]
     assert P.pretrain_whisper("micro", out_dir=cache / "old", stop_after=2, decoder_steps=0, **kw) == {"stopped_at": 2}
-    P.pretrain_whisper("micro", out_dir=cache / "resumed", resume=True, decoder_steps=0, stage1_batches="cropped", **kw)
-    P.pretrain_whisper("micro", out_dir=cache / "fresh", decoder_steps=0, stage1_batches="cropped", **kw)
+    P.pretrain_whisper("micro", out_dir=cache / "resumed", resume=True, decoder_steps=0, stage1_batches="padded", **kw)
+    P.pretrain_whisper("micro", out_dir=cache / "fresh", decoder_steps=0, stage1_batches="padded", **kw)
     from safetensors.torch import load_file
     a, b = load_file(cache / "fresh" / "model.safetensors"), load_file(cache / "resumed" / "model.safetensors")
     assert all(torch.equal(a[k], b[k]) for k in a)

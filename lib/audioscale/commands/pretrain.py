@@ -15,9 +15,10 @@ import subprocess
 import sys
 import time
 
-# Rough relative cost of each model's pretraining (single-thread minutes with two lanes side
-# by side; pretrain_log.json has the measured times) -- only used to balance the lanes.
-LANE_COST = {"small": 35.0, "base": 24.0, "tiny": 13.5, "micro": 9.5, "ser-backbone-mini": 10.0}
+# Relative cost of each model's pretraining (single-thread minutes with two lanes side by side,
+# the sixth family's stage 1 + stage 2 + evaluation from pretrain_log.json; the SER backbone's
+# is a rough guess) -- only used to balance the lanes.
+LANE_COST = {"small": 43.5, "base": 30.8, "tiny": 19.6, "micro": 15.1, "ser-backbone-mini": 10.0}
 
 
 def lanes(names: list[str], jobs: int) -> list[list[str]]:
@@ -46,7 +47,8 @@ def _run_lanes(args, names: list[str]) -> int:
         cmd += ["--steps", str(args.steps)] if args.steps else []
         cmd += ["--ser-steps", str(args.ser_steps)] if args.ser_steps else []
         cmd += ["--resume"] if args.resume else []
-        cmd += ["--stage1-batches", args.stage1_batches, "--align-weight", str(args.align_weight)]
+        cmd += ["--stage1-batches", args.stage1_batches] if args.stage1_batches is not None else []
+        cmd += ["--align-weight", str(args.align_weight)] if args.align_weight is not None else []
         print(f"lane {len(procs) + 1}: {' '.join(lane)}", flush=True)
         procs.append((lane, subprocess.Popen(cmd)))
     t0, failed = time.perf_counter(), []
@@ -71,6 +73,9 @@ def _run(args) -> int:
         raise AudioscaleError(f"--jobs {args.jobs}: give 1 (one process) or more (lanes side by side).")
     if args.jobs > 1 and len(names) > 1 and not args.decoder_stage_only:
         return _run_lanes(args, names)
+    # Unset flags fall through to pretrain's defaults (the committed family's recipe).
+    align = {} if args.align_weight is None else {"align_weight": args.align_weight}
+    batches = {} if args.stage1_batches is None else {"stage1_batches": args.stage1_batches}
     for name in names:
         if name == SER_BACKBONE_NAME:
             log = P.pretrain_wav2vec2(steps=args.ser_steps or P.SER_STEPS, seed=args.seed, resume=args.resume,
@@ -79,11 +84,10 @@ def _run(args) -> int:
                               "train_wall_s": log["train_wall_s"], "ctc_wer_other": log["ctc_wer_other"]}))
             continue
         if args.decoder_stage_only:
-            log = P.refine_decoder(name, seed=args.seed, threads=args.threads, align_weight=args.align_weight)
+            log = P.refine_decoder(name, seed=args.seed, threads=args.threads, **align)
         else:
             log = P.pretrain_whisper(name, steps=args.steps, seed=args.seed, resume=args.resume,
-                                     threads=args.threads, stage1_batches=args.stage1_batches,
-                                     align_weight=args.align_weight)
+                                     threads=args.threads, **batches, **align)
         ev = log["final_eval_other"]
         print(json.dumps({"model": name, "params": log["params"], "steps": log["steps"],
                           "train_wall_s": log["train_wall_s"],
@@ -108,10 +112,11 @@ def register(subparsers) -> None:
     p.add_argument("--resume", action="store_true", help="continue from the last saved state of each model")
     p.add_argument("--decoder-stage-only", action="store_true",
                    help="run only stage 2 (decoder on the frozen encoder) on folders saved by stage 1")
-    # Opt-in variants measured as the fifth family (embedded/pretrain.py's docstring); the
-    # defaults are the committed family's recipe.
-    p.add_argument("--stage1-batches", default="padded",
-                   help="stage-1 batches: 'padded' to the whole window (default) or 'cropped' (length-bucketed)")
-    p.add_argument("--align-weight", type=float, default=0.0,
-                   help="weight of the decoder stage's cross-attention alignment loss (default 0: off)")
+    # Recipe variants (embedded/pretrain.py's docstring). Unset, each takes pretrain's default,
+    # the committed (sixth) family's recipe; "padded" and 0 give the third family's.
+    p.add_argument("--stage1-batches", default=None, choices=["cropped", "padded"],
+                   help="stage-1 batches: 'cropped' (length-bucketed, the default) or 'padded' to the whole window")
+    p.add_argument("--align-weight", type=float, default=None,
+                   help="weight of the decoder stage's cross-attention alignment loss (default: pretrain.ALIGN_WEIGHT"
+                        " = 1.0; 0 turns it off)")
     p.set_defaults(func=_run)
