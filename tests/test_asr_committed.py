@@ -53,3 +53,20 @@ def test_recompute_one_committed_row(tmp_path):
     committed_utts = committed_utts[committed_utts["config_id"] == run.config_id(mine["config_key"].iloc[0])]
     fresh_utts = pd.read_csv(run.utterances_path(store), keep_default_na=False, dtype={"config_id": str})
     assert list(fresh_utts["hypothesis"]) == list(committed_utts["hypothesis"])
+
+
+def test_size_step_intervals_agree_with_the_committed_rows():
+    """The bootstrap table notebook 01 prints is built from the per-utterance rows; its point
+    estimates must equal the differences of the committed corpus WERs, inside their intervals."""
+    from audioscale.asr import report
+
+    rows = report.load_rows("embedded", compute=False)
+    steps = report.size_step_intervals(rows, n_boot=500)
+    if rows.empty or steps.empty:
+        pytest.skip("no committed embedded rows with per-utterance results")
+    full = rows[(rows["encoder_frames"] == rows["full_encoder_frames"]) & (rows["stride"] == 1)]
+    wer = full.sort_values("params_m")["wer_pct"].to_numpy()
+    assert len(steps) == len(wer) - 1
+    assert steps["wer_gain_pts"].to_numpy() == pytest.approx(wer[:-1] - wer[1:], abs=1e-5)  # CSV keeps 6 decimals
+    assert ((steps["ci95_low_pts"] <= steps["wer_gain_pts"]) & (steps["wer_gain_pts"] <= steps["ci95_high_pts"])).all()
+    assert set(steps["resolved"]) <= {"yes", "no (interval reaches 0)"}

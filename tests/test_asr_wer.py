@@ -89,3 +89,22 @@ def test_wer_of_files(tmp_path):
     hyp.write_text("u1\tgo\nu1\tgo\n")
     with pytest.raises(AudioscaleError, match="'u1' appears twice"):
         wer_of_files(ref, hyp)
+
+
+def test_paired_bootstrap_difference():
+    from audioscale.asr.wer import paired_bootstrap_difference as pb
+    words = [10, 8, 12, 9, 11] * 20
+    a = [2, 1, 3, 0, 2] * 20
+    same = pb(a, a, words)
+    assert (same["delta_wer_pts"], same["ci_low_pts"], same["ci_high_pts"], same["p_b_not_better"]) == (0, 0, 0, 1)
+    better = pb(a, [max(0, e - 1) for e in a], words)  # b never worse, better on 80 of 100 utterances
+    assert better["delta_wer_pts"] == pytest.approx(100 * 80 / sum(words))  # the corpus WERs' difference
+    assert 0 < better["ci_low_pts"] < better["delta_wer_pts"] < better["ci_high_pts"]
+    assert better["p_b_not_better"] == 0 and better == pb(a, [max(0, e - 1) for e in a], words)  # seeded
+    # one utterance of 100 decides it: the interval must reach 0 though the estimate is positive
+    one = pb(a, a[:-1] + [a[-1] - 1], words, n_boot=4000)
+    assert one["delta_wer_pts"] > 0 and one["ci_low_pts"] == 0 and one["p_b_not_better"] > 0.2
+    with pytest.raises(AudioscaleError, match="aligned"):
+        pb([1, 2], [1], [3, 3])
+    with pytest.raises(AudioscaleError, match="n_boot"):
+        pb([1], [1], [3], n_boot=10)

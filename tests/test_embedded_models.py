@@ -69,13 +69,17 @@ def test_pretrain_runs_and_resumes_identically(cache):
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_resume_ignores_a_state_saved_under_another_recipe(cache, monkeypatch):
-    """A state left by a run with another loss weight must not be continued: the resumed run
-    starts over and equals an uninterrupted run under the new recipe."""
+@pytest.mark.parametrize("change", ["ctc_weight", "dropout"])
+def test_resume_ignores_a_state_saved_under_another_recipe(cache, monkeypatch, change):
+    """A state left by a run with another loss weight (or the sixth family's dropout) must not be
+    continued: the resumed run starts over and equals an uninterrupted run under the new recipe."""
     kw = dict(steps=4, n_train=16, eval_n=4, eval_size=20, threads=1, progress=False, eval_every=0,
               decoder_steps=0)
     assert P.pretrain_whisper("micro", out_dir=cache / "old", stop_after=2, **kw) == {"stopped_at": 2}
-    monkeypatch.setattr(P, "CTC_WEIGHT", 0.5)
+    if change == "ctc_weight":
+        monkeypatch.setattr(P, "CTC_WEIGHT", 0.5)
+    else:
+        monkeypatch.setitem(M.MINI_WHISPER["micro"], "dropout", 0.1)
     P.pretrain_whisper("micro", out_dir=cache / "resumed", resume=True, **kw)
     P.pretrain_whisper("micro", out_dir=cache / "fresh", **kw)
     from safetensors.torch import load_file
@@ -230,10 +234,10 @@ def test_encoder_window_equals_a_shrunk_encoder_and_restores_the_model():
 
 
 def test_recipe_variants_run_resume_apart_and_save_a_stock_model(cache):
-    """Both recipes run end to end and are recorded in the log: the default (the sixth family:
-    cropped stage-1 batches, the decoder stage's alignment loss) and the third family's (padded,
-    no alignment loss); the saved model is on its default attention, and a state saved under one
-    recipe is not continued under the other."""
+    """Both recipes run end to end and are recorded in the log: the default (the seventh family:
+    cropped stage-1 batches, the decoder stage's alignment loss under bfloat16 autocast) and the
+    third family's (padded, no alignment loss); the saved model is float32 on its default
+    attention, and a state saved under one recipe is not continued under the other."""
     import json as _json
     kw = dict(steps=4, n_train=16, eval_n=4, eval_size=20, threads=1, progress=False, eval_every=0)
     log = P.pretrain_whisper("micro", out_dir=cache / "default", decoder_steps=2, **kw)
@@ -241,6 +245,10 @@ def test_recipe_variants_run_resume_apart_and_save_a_stock_model(cache):
     assert log["decoder_stage"]["align_weight"] == P.ALIGN_WEIGHT > 0 and "align" in log["decoder_stage"]["losses"][-1]
     saved = _json.loads((cache / "default" / "config.json").read_text())
     assert saved.get("_attn_implementation") in (None, "sdpa")  # eager was only for the stage
+    # the decoder stage ran its products in bfloat16, but what it saved is float32
+    assert log["decoder_stage"]["autocast"] == "bfloat16"
+    from safetensors.torch import load_file as _load
+    assert {t.dtype for t in _load(cache / "default" / "model.safetensors").values()} == {torch.float32}
     third = P.pretrain_whisper("micro", out_dir=cache / "third", decoder_steps=2, stage1_batches="padded",
                                align_weight=0.0, **kw)
     assert third["stage1_batches"] == "padded" and "align_weight" not in third["decoder_stage"]

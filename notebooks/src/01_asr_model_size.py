@@ -99,6 +99,22 @@ if HAVE_ROWS:
     print(f"paper: relative WER reductions per step {', '.join(f'{x:.1f} %' for x in p)}")
 
 # %% [markdown]
+# Is each step larger than the test set's sampling noise? The paper prints single WERs. Here
+# each step's gain (smaller model's WER minus the bigger one's, in points) gets a paired
+# bootstrap 95 % interval over the test utterances (both models scored on the same resample;
+# `audioscale.asr.wer.paired_bootstrap_difference`). A step whose interval reaches 0 is not
+# resolved by a test set of this size: more utterances, not a different conclusion, would
+# settle it. Only our rows have per-utterance results; the paper's cannot be checked this way.
+
+# %%
+if HAVE_ROWS:
+    steps = report.size_step_intervals(rows, scale)
+    if steps.empty:
+        print("no per-utterance rows (results/asr_<scale>_utterances.csv): no intervals")
+    else:
+        report.show(steps, 2)
+
+# %% [markdown]
 # ## 4. Measured speed (machine-dependent)
 #
 # RTFx = audio seconds / processing seconds, features to text, warm-up batch discarded

@@ -110,6 +110,37 @@ def size_effects(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def size_step_intervals(rows: pd.DataFrame, scale: str = "embedded", store: ResultStore | None = None,
+                        n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Each size step's WER gain (smaller minus bigger model, points; full window, stride 1)
+    with a paired bootstrap 95 % interval over the test utterances (``wer.paired_bootstrap_difference``):
+    whether the step is larger than the sampling noise of a test set this size. Needs the
+    per-utterance rows (``results/asr_<scale>_utterances.csv``); empty without them."""
+    from .wer import paired_bootstrap_difference
+
+    store = store or ResultStore(f"asr_{scale}")
+    path = run.utterances_path(store)
+    if rows.empty or not path.exists():
+        return pd.DataFrame()
+    utts = pd.read_csv(path, keep_default_na=False, dtype={"config_id": str})
+    m = with_roles(rows)
+    m = m[(m["paper_frames"] == 1500) & (m["stride"] == 1)].sort_values("params_m")
+    per_model = [(r.model, utts[utts["config_id"] == run.config_id(r.config_key)].set_index("utt_id"))
+                 for r in m.itertuples()]
+    out = []
+    for (a, ua), (b, ub) in zip(per_model, per_model[1:]):
+        both = ua.index.intersection(ub.index)
+        if len(both) == 0:
+            continue
+        r = paired_bootstrap_difference(ua.loc[both, "errors"], ub.loc[both, "errors"],
+                                        ua.loc[both, "n_ref_words"], n_boot=n_boot, seed=seed)
+        out.append({"step (ours)": f"{a} -> {b}", "n_utterances": r["n_utterances"],
+                    "wer_gain_pts": r["delta_wer_pts"], "ci95_low_pts": r["ci_low_pts"],
+                    "ci95_high_pts": r["ci_high_pts"], "p_bigger_not_better": r["p_b_not_better"],
+                    "resolved": "yes" if r["ci_low_pts"] > 0 else "no (interval reaches 0)"})
+    return pd.DataFrame(out)
+
+
 def penalty_table(rows: pd.DataFrame, axis: str, pooling: str = "select") -> pd.DataFrame:
     """WER penalty of the cheaper setting, per model: ``axis='frames'`` (half vs full window,
     stride 1) or ``axis='stride'`` (stride 2 vs 1, full window), ours beside the paper's, with

@@ -16,9 +16,9 @@ import sys
 import time
 
 # Relative cost of each model's pretraining (single-thread minutes with two lanes side by side,
-# the sixth family's stage 1 + stage 2 + evaluation from pretrain_log.json; the SER backbone's
+# the seventh family's stage 1 + stage 2 + evaluation from pretrain_log.json; the SER backbone's
 # is a rough guess) -- only used to balance the lanes.
-LANE_COST = {"small": 43.5, "base": 30.8, "tiny": 19.6, "micro": 15.1, "ser-backbone-mini": 10.0}
+LANE_COST = {"small": 28.2, "base": 20.3, "tiny": 14.5, "micro": 12.1, "ser-backbone-mini": 10.0}
 
 
 def lanes(names: list[str], jobs: int) -> list[list[str]]:
@@ -113,7 +113,7 @@ def register(subparsers) -> None:
     p.add_argument("--decoder-stage-only", action="store_true",
                    help="run only stage 2 (decoder on the frozen encoder) on folders saved by stage 1")
     # Recipe variants (embedded/pretrain.py's docstring). Unset, each takes pretrain's default,
-    # the committed (sixth) family's recipe; "padded" and 0 give the third family's.
+    # the committed (seventh) family's recipe; "padded" and 0 give the third family's.
     p.add_argument("--stage1-batches", default=None, choices=["cropped", "padded"],
                    help="stage-1 batches: 'cropped' (length-bucketed, the default) or 'padded' to the whole window")
     p.add_argument("--align-weight", type=float, default=None,
