@@ -118,11 +118,9 @@ def size_step_intervals(rows: pd.DataFrame, scale: str = "embedded", store: Resu
     per-utterance rows (``results/asr_<scale>_utterances.csv``); empty without them."""
     from .wer import paired_bootstrap_difference
 
-    store = store or ResultStore(f"asr_{scale}")
-    path = run.utterances_path(store)
-    if rows.empty or not path.exists():
+    utts = run.read_utterances(store or ResultStore(f"asr_{scale}"))
+    if rows.empty or utts.empty:
         return pd.DataFrame()
-    utts = pd.read_csv(path, keep_default_na=False, dtype={"config_id": str})
     m = with_roles(rows)
     m = m[(m["paper_frames"] == 1500) & (m["stride"] == 1)].sort_values("params_m")
     per_model = [(r.model, utts[utts["config_id"] == run.config_id(r.config_key)].set_index("utt_id"))
@@ -282,11 +280,9 @@ def utterance_penalties(rows: pd.DataFrame, cut_s: float, scale: str = "embedded
     utterances longer than ``cut_s`` and the rest (``duration.penalty_by_length``)."""
     from .duration import penalty_by_length
 
-    store = store or ResultStore(f"asr_{scale}")
-    path = run.utterances_path(store)
-    if not path.exists():
+    utts = run.read_utterances(store or ResultStore(f"asr_{scale}"))
+    if utts.empty:
         return pd.DataFrame()
-    utts = pd.read_csv(path, keep_default_na=False, dtype={"config_id": str})
     m = with_roles(rows)
     m = m[m["stride"] == 1]
     out = []

@@ -199,6 +199,14 @@ def utterances_path(store: ResultStore) -> Path:
     return store.path.with_name(f"{store.experiment}_utterances.csv")
 
 
+def read_utterances(store: ResultStore) -> pd.DataFrame:
+    """The store's per-utterance rows (``utterances_path``); no rows if the file does not exist."""
+    path = utterances_path(store)
+    if not path.exists():
+        return pd.DataFrame(columns=UTTERANCE_COLUMNS)
+    return pd.read_csv(path, keep_default_na=False, dtype={"config_id": str})
+
+
 def _write_utterances(store: ResultStore, key: str, kept, waves, tr, normalizer: str) -> None:
     import jiwer
 
@@ -216,8 +224,7 @@ def _write_utterances(store: ResultStore, key: str, kept, waves, tr, normalizer:
         rows.append(dict(config_id=config_id(key), utt_id=u.utt_id, audio_s=len(w) / SAMPLE_RATE,
                          n_ref_words=len(r.split()), errors=int(err), decoded_tokens=int(n), hypothesis=h))
     path = utterances_path(store)
-    old = (pd.read_csv(path, keep_default_na=False, dtype={"config_id": str}) if path.exists()
-           else pd.DataFrame(columns=UTTERANCE_COLUMNS))
+    old = read_utterances(store)
     df = pd.concat([old[old["config_id"] != config_id(key)], pd.DataFrame(rows, columns=UTTERANCE_COLUMNS)],
                    ignore_index=True).sort_values(["config_id", "utt_id"], kind="stable")
     tmp = path.with_name(f".{path.name}.tmp")

@@ -430,6 +430,24 @@ def _save_state(state: dict, path: Path) -> None:
 
 
 # ----------------------------------------------------------------------------- training
+def cpu_autocast(dtype):
+    """CPU autocast of the matrix products to ``dtype`` (``None``: plain float32)."""
+    return contextlib.nullcontext() if dtype is None else torch.autocast("cpu", dtype=dtype)
+
+
+def stage1_step(model, ctc, opt, params, x, labels, n_frames, frames: int, autocast=None) -> tuple[float, float]:
+    """One stage-1 update on features ``x`` cut to ``frames`` encoder frames; (CE, CTC) of the batch.
+    ``autocast`` (a dtype) is for benchmarks/pretrain_step_bench.py: pretraining runs float32."""
+    with encoder_window(model, frames), cpu_autocast(autocast):
+        ce, ctc_loss = _losses(model, ctc, x, labels, n_frames)
+    loss = (1 - CTC_WEIGHT) * ce + CTC_WEIGHT * ctc_loss
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    opt.step()
+    return ce.item(), ctc_loss.item()
+
+
 def pretrain_whisper(name: str, steps: int | None = None, seed: int = 0, resume: bool = False,
                      n_train: int = 16000, out_dir: Path | None = None, eval_n: int = EVAL_N,
                      threads: int = 1, progress: bool = True, eval_every: int = EVAL_EVERY,
@@ -495,14 +513,7 @@ def pretrain_whisper(name: str, steps: int | None = None, seed: int = 0, resume:
         x = torch.from_numpy(np.asarray(feats[idx][:, :, : 2 * t], dtype=np.float32))
         for g in opt.param_groups:
             g["lr"] = _lr_at(step, steps, peak)
-        with encoder_window(model, t):
-            ce, ctc_loss = _losses(model, ctc, x, [labels[i] for i in idx], frames[idx])
-        loss = (1 - CTC_WEIGHT) * ce + CTC_WEIGHT * ctc_loss
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        acc.append((ce.item(), ctc_loss.item()))
+        acc.append(stage1_step(model, ctc, opt, params, x, [labels[i] for i in idx], frames[idx], t))
         done = step + 1
         if done % 50 == 0 or done == steps:
             ce_m, ctc_m = np.mean(acc, axis=0)
@@ -553,11 +564,55 @@ def _finish(model, ctc, log, test, test_feats, eval_n, eval_size, folder: Path) 
 
 
 # ----------------------------------------------------------------------------- stage 2
-def _stage2_autocast():
-    """bfloat16 autocast on the CPU for the decoder stage (``DECODER_STAGE_AUTOCAST``), or nothing."""
-    if DECODER_STAGE_AUTOCAST is None:
-        return contextlib.nullcontext()
-    return torch.autocast("cpu", dtype=DECODER_STAGE_AUTOCAST)
+@contextlib.contextmanager
+def decoder_only(model, watch_cross_attention: bool):
+    """Inside the block only the decoder trains: yields (its parameters, the list each decoder
+    layer's cross-attention probabilities are appended to, under eager attention, when
+    ``watch_cross_attention``). On exit the model is whole again, on its own attention, in eval mode."""
+    cross: list[torch.Tensor] = []
+    hooks, attn_impl = [], model.config._attn_implementation
+    if watch_cross_attention:
+        model.set_attn_implementation("eager")  # SDPA does not return the probabilities
+        hooks = [layer.encoder_attn.register_forward_hook(lambda mod, inp, out: cross.append(out[1]))
+                 for layer in model.model.decoder.layers]
+    for p in model.parameters():
+        p.requires_grad_(False)
+    dec_params = list(model.model.decoder.parameters())  # proj_out is tied to embed_tokens
+    for p in dec_params:
+        p.requires_grad_(True)
+    model.model.decoder.train()
+    try:
+        yield dec_params, cross
+    finally:
+        for h in hooks:
+            h.remove()
+        if watch_cross_attention:
+            model.set_attn_implementation(attn_impl)
+        for p in model.parameters():
+            p.requires_grad_(True)
+        model.eval()
+
+
+def decoder_stage_step(model, opt, dec_params, enc_states, labels, word_frames, cross, align_weight: float,
+                       autocast) -> dict:
+    """One decoder-stage update on (float32) encoder states; the loss terms. ``word_frames``:
+    each word's aligned frame, read only when ``align_weight`` > 0; ``cross``: from ``decoder_only``."""
+    dec_in, target = decoder_io(labels)
+    cross.clear()
+    with cpu_autocast(autocast):
+        logits = model(encoder_outputs=(enc_states,), decoder_input_ids=dec_in).logits
+    loss = torch.nn.functional.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), target.reshape(-1))
+    terms = {"ce": loss.item()}
+    if align_weight:
+        windows, valid = ctc_align.alignment_windows(word_frames, dec_in.shape[1], enc_states.shape[1], ALIGN_WIDTH)
+        align = ctc_align.alignment_loss([c.float() for c in cross], windows, valid, ALIGN_HEADS)
+        terms["align"] = align.item()
+        loss = loss + align_weight * align
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(dec_params, 1.0)
+    opt.step()
+    return terms
 
 
 def _check_align_weight(align_weight: float) -> None:
@@ -586,7 +641,7 @@ def _refine_decoder(model, ctc, feats, labels, frames, steps: int, seed: int, th
     n = min(n_utts, len(labels))
     enc_model = model.model.encoder.eval()
     cache = []
-    with torch.no_grad(), _stage2_autocast():
+    with torch.no_grad(), cpu_autocast(DECODER_STAGE_AUTOCAST):
         for i in range(0, n, 64):
             x = torch.from_numpy(np.asarray(feats[i:i + 64], dtype=np.float32))
             cache.append(enc_model(x).last_hidden_state.to(torch.float16))
@@ -598,56 +653,25 @@ def _refine_decoder(model, ctc, feats, labels, frames, steps: int, seed: int, th
                 lp = torch.log_softmax(ctc(cache[i:i + 256].float()), -1).numpy()
                 word_frames += ctc_align.forced_align_frames(lp, labels[i:i + len(lp)],
                                                              frames[i:i + len(lp)].numpy(), blank=CTC_BLANK_ID)
-        attn_impl = model.config._attn_implementation
-        model.set_attn_implementation("eager")  # the saved model goes back to attn_impl below
-        cross: list[torch.Tensor] = []
-        hooks = [layer.encoder_attn.register_forward_hook(lambda mod, inp, out: cross.append(out[1]))
-                 for layer in model.model.decoder.layers]
     encode_s = time.perf_counter() - t0
-    for p in model.parameters():
-        p.requires_grad_(False)
-    dec_params = list(model.model.decoder.parameters())  # proj_out is tied to embed_tokens
-    for p in dec_params:
-        p.requires_grad_(True)
-    opt = torch.optim.AdamW(dec_params, lr=DECODER_STAGE_LR, betas=(0.9, 0.98), weight_decay=0.01)
-    model.model.decoder.train()
     losses, acc = [], []
-    for step in tqdm(range(steps), desc="decoder stage", disable=not progress):
-        torch.manual_seed(seed * 1_000_003 + 500_000 + step)
-        bs = min(DECODER_STAGE_BATCH, n)
-        epoch, k = divmod(step, n // bs)
-        idx = np.sort(np.random.default_rng([seed, 7, epoch]).permutation(n)[k * bs:(k + 1) * bs])
-        lab = [labels[i] for i in idx]
-        dec_in, target = decoder_io(lab)
-        for g in opt.param_groups:
-            g["lr"] = _lr_at(step, steps, DECODER_STAGE_LR)
-        if align_weight:
-            cross.clear()
-        with _stage2_autocast():
-            logits = model(encoder_outputs=(cache[torch.from_numpy(idx)].float(),), decoder_input_ids=dec_in).logits
-        loss = torch.nn.functional.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), target.reshape(-1))
-        terms = {"ce": loss.item()}
-        if align_weight:
-            windows, valid = ctc_align.alignment_windows([word_frames[i] for i in idx], dec_in.shape[1],
-                                                         cache.shape[1], ALIGN_WIDTH)
-            align = ctc_align.alignment_loss([c.float() for c in cross], windows, valid, ALIGN_HEADS)
-            terms["align"] = align.item()
-            loss = loss + align_weight * align
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(dec_params, 1.0)
-        opt.step()
-        acc.append(terms)
-        if (step + 1) % 100 == 0 or step + 1 == steps:
-            losses.append({"step": step + 1, **{k: round(float(np.mean([a[k] for a in acc])), 4) for k in terms}})
-            acc = []
-    if align_weight:
-        for h in hooks:
-            h.remove()
-        model.set_attn_implementation(attn_impl)
-    for p in model.parameters():
-        p.requires_grad_(True)
-    model.eval()
+    with decoder_only(model, watch_cross_attention=bool(align_weight)) as (dec_params, cross):
+        opt = torch.optim.AdamW(dec_params, lr=DECODER_STAGE_LR, betas=(0.9, 0.98), weight_decay=0.01)
+        for step in tqdm(range(steps), desc="decoder stage", disable=not progress):
+            torch.manual_seed(seed * 1_000_003 + 500_000 + step)
+            bs = min(DECODER_STAGE_BATCH, n)
+            epoch, k = divmod(step, n // bs)
+            idx = np.sort(np.random.default_rng([seed, 7, epoch]).permutation(n)[k * bs:(k + 1) * bs])
+            for g in opt.param_groups:
+                g["lr"] = _lr_at(step, steps, DECODER_STAGE_LR)
+            aligned = [word_frames[i] for i in idx] if align_weight else None
+            terms = decoder_stage_step(model, opt, dec_params, cache[torch.from_numpy(idx)].float(),
+                                       [labels[i] for i in idx], aligned, cross, align_weight,
+                                       autocast=DECODER_STAGE_AUTOCAST)
+            acc.append(terms)
+            if (step + 1) % 100 == 0 or step + 1 == steps:
+                losses.append({"step": step + 1, **{k: round(float(np.mean([a[k] for a in acc])), 4) for k in terms}})
+                acc = []
     align_log = {"align_weight": align_weight, "align_width_frames": ALIGN_WIDTH,
                  "align_heads": list(ALIGN_HEADS)} if align_weight else {}
     return {"steps": steps, "batch": DECODER_STAGE_BATCH, "peak_lr": DECODER_STAGE_LR, "n_utts": n, **align_log,
