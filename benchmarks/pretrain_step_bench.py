@@ -67,7 +67,7 @@ def main() -> int:
     ap.add_argument("--model", default="small", choices=list(P.DEFAULT_STEPS))
     ap.add_argument("--steps", type=int, default=25, help="timed steps per measurement (after 5 warm-up steps)")
     args = ap.parse_args()
-    torch.set_num_threads(1)  # as each pretraining lane runs
+    torch.set_num_threads(1)  # as each pretraining job runs
     rng = np.random.default_rng(0)
     n = 512
     # lengths in samples: ~41 % of the 8 s window on average, as the training corpus

@@ -62,6 +62,23 @@ def test_train_pools_draw_from_their_own_voices(cache):
         C.load_train_set(5, pool="v3")
 
 
+def test_rendering_stops_once_enough_and_read_waves_reads_a_slice(cache, monkeypatch):
+    calls = []
+    plans = [C._Plan(index=i, text="go", voice="en-us", rate_wpm=150, pitch=50, pitch_range=50, volume=100,
+                     word_gap_10ms=0, lead_silence_s=0.0, noise_std=0.0, noise_seed=0) for i in range(600)]
+    with monkeypatch.context() as m:  # (undo() would also drop the cache fixture's setenv)
+        m.setattr(C, "_render", lambda plan: calls.append(plan.index) or (np.zeros(3, np.int16), ()))
+        out = C._render_all(plans, workers=1, enough=lambda rendered: len(rendered) >= 260)
+        assert len(out) == 500 and calls == list(range(500))  # two chunks of 250, not the third
+        assert len(C._render_all(plans, workers=1)) == 600
+    assert str(C.cache_dir()).startswith(str(cache))
+    folder = C.train_set_folder(12, seed=5, workers=1)
+    whole = C.load_train_set(12, seed=5, workers=1)
+    part = C.read_waves(folder, 4, 7)
+    assert len(part) == 3 and all(np.array_equal(a, b.wave) for a, b in zip(part, whole[4:7]))
+    assert len(C.read_waves(folder, 10, 99)) == 2
+
+
 def test_a_synthesis_crash_drops_a_training_utterance_but_fails_a_test_set(cache, monkeypatch):
     import json
     render = C._render
@@ -91,3 +108,17 @@ def test_librispeech_layout(cache):
     assert sr == 16000 and np.abs(wave - u.wave).max() < 1e-3
     lines = (root / spk / chap / f"{spk}-{chap}.trans.txt").read_text().splitlines()
     assert f"{u.utt_id} {u.text.upper()}" in lines
+
+
+def test_training_features_from_two_worker_processes_equal_one_process(cache):
+    """``pretrain --jobs 2`` builds the features in two processes; the bytes must not change."""
+    from audioscale.embedded import pretrain as P
+    two, _, _ = P.train_features(300, seed=5, workers=2)
+    two = np.array(two)
+    path = next(C.cache_dir().glob("train-features-*n300-s5-*"))
+    path.unlink()
+    one, texts, n_samples = P.train_features(300, seed=5, workers=1)
+    assert two.shape == (300, 80, 800) and len(texts) == 300 == len(n_samples)
+    assert np.array_equal(two.view(np.uint16), np.asarray(one).view(np.uint16))
+    utts = C.load_train_set(300, seed=5)
+    assert np.array_equal(np.asarray(one[64:128]), P.log_mel([u.wave for u in utts[64:128]]).astype(np.float16))

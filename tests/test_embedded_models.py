@@ -69,6 +69,50 @@ def test_pretrain_runs_and_resumes_identically(cache):
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
+def test_stage1_then_decoder_stage_as_two_jobs_saves_what_one_whole_run_saves(cache):
+    """``pretrain --jobs 2`` runs the stages as separate processes; the split must not change a byte."""
+    kw = dict(steps=4, n_train=16, eval_n=4, eval_size=20, threads=1, progress=False, eval_every=0)
+    whole = P.pretrain_whisper("micro", out_dir=cache / "whole", decoder_steps=2, **kw)
+    first = P.pretrain_whisper("micro", out_dir=cache / "split", stage1_only=True, **kw)
+    assert first["awaiting_decoder_stage"] and "decoder_stage" not in first and "final_eval_other" not in first
+    split = P.refine_decoder("micro", steps=2, n_train=16, progress=False, eval_n=4, eval_size=20,
+                             folder=cache / "split")
+    assert "awaiting_decoder_stage" not in split
+    assert (cache / "whole" / "model.safetensors").read_bytes() == (cache / "split" / "model.safetensors").read_bytes()
+    assert (cache / "whole" / "ctc_head.safetensors").read_bytes() == (cache / "split" / "ctc_head.safetensors").read_bytes()
+    timeless = ("train_wall_s", "wall_s", "encode_wall_s", "eval_wall_s", "s_per_step", "load1")
+
+    def strip(x):
+        if isinstance(x, dict):
+            return {k: strip(v) for k, v in x.items() if k not in timeless}
+        return [strip(v) for v in x] if isinstance(x, list) else x
+    saved = json.loads((cache / "split" / "pretrain_log.json").read_text())
+    assert list(saved) == list(whole) and strip(saved) == strip(json.loads(json.dumps(whole)))
+    from audioscale.errors import AudioscaleError
+    with pytest.raises(AudioscaleError, match="already went through the decoder stage"):
+        P.refine_decoder("micro", steps=2, n_train=16, progress=False, eval_n=4, eval_size=20, folder=cache / "split")
+
+
+def test_stage1_job_leaves_the_checkpoint_whole_until_the_decoder_stage_replaces_it(cache, monkeypatch):
+    """Default folders (the jobs of ``pretrain --jobs 2``): an interrupted run between the stages
+    must leave the committed checkpoint as it was; the decoder stage then replaces it and
+    removes the spent stage-1 folder."""
+    ckpt = cache / "checkpoints" / "asr-mini-micro"
+    monkeypatch.setattr(P, "checkpoint_dir", lambda name: cache / "checkpoints" / f"asr-mini-{name}")
+    ckpt.mkdir(parents=True)
+    (ckpt / "model.safetensors").write_bytes(b"committed")
+    kw = dict(n_train=16, progress=False, eval_n=4, eval_size=20)
+    P.pretrain_whisper("micro", steps=4, threads=1, eval_every=0, stage1_only=True, **kw)
+    assert (P.stage1_dir("micro") / "model.safetensors").is_file()
+    assert (ckpt / "model.safetensors").read_bytes() == b"committed"
+    P.refine_decoder("micro", steps=2, **kw)
+    assert not P.stage1_dir("micro").exists() and (ckpt / "model.safetensors").read_bytes() != b"committed"
+    assert "decoder_stage" in json.loads((ckpt / "pretrain_log.json").read_text())
+    from audioscale.errors import AudioscaleError
+    with pytest.raises(AudioscaleError, match="--stage1-only"):  # no stage-1 folder left: the checkpoint is done
+        P.refine_decoder("micro", steps=2, **kw)
+
+
 @pytest.mark.parametrize("change", ["ctc_weight", "dropout"])
 def test_resume_ignores_a_state_saved_under_another_recipe(cache, monkeypatch, change):
     """A state left by a run with another loss weight (or the sixth family's dropout) must not be
@@ -96,18 +140,47 @@ def test_ser_backbone_pretrains_and_loads_as_a_classifier(cache):
     assert clf(torch.zeros(1, 16000)).logits.shape == (1, 6)
 
 
-def test_pretrain_lanes_balance_cost_and_the_ser_teacher_is_frozen():
-    from audioscale.commands.pretrain import lanes
+def test_pretrain_jobs_wait_for_stage_1_and_the_longest_chain_starts_first():
+    from audioscale.commands.pretrain import Job, chain_s, plan_jobs, run_jobs
     names = list(P.DEFAULT_STEPS) + [M.SER_BACKBONE_NAME]
-    split = lanes(names, 2)
-    assert sorted(n for lane in split for n in lane) == sorted(names) and len(split) == 2
-    assert "small" in split[0] and "base" in split[1]  # the two costliest start apart
-    assert lanes(["tiny"], 4) == [["tiny"]]
+    jobs = plan_jobs(names)
+    assert len(jobs) == 2 * len(P.DEFAULT_STEPS) + 1
+    assert jobs[Job("small", 2)] == Job("small", 1) and jobs[Job(M.SER_BACKBONE_NAME, 0)] is None
+    assert chain_s(Job("small", 1), jobs) == Job("small", 1).cost_s + Job("small", 2).cost_s
+
+    class Proc:  # finishes after `ticks` polls; fails if told to
+        def __init__(self, job, ticks, rc):
+            self.job, self.ticks, self.rc = job, ticks, rc
+
+        def poll(self):
+            self.ticks -= 1
+            return self.rc if self.ticks <= 0 else None
+
+    started, live = [], []
+
+    def start(job):
+        assert len([p for p in live if p.ticks > 0]) < 2  # never more than two at once
+        assert jobs[job] is None or jobs[job] in [p.job for p in live if p.ticks <= 0 and p.rc == 0]
+        started.append(job)
+        live.append(Proc(job, int(job.cost_s // 100), 0))
+        return live[-1]
+
+    failed, wall = run_jobs(jobs, 2, start, poll_s=0)
+    assert failed == [] and set(started) == set(jobs) and len(wall) == len(jobs)
+    assert started[:2] == [Job("small", 1), Job("base", 1)]  # the two longest chains start apart
+    # a failed stage 1 skips its decoder stage; the rest still run
+    live.clear()
+    failed, _ = run_jobs(plan_jobs(["micro", "tiny"]), 2, lambda j: live.append(Proc(j, 2, 1 if j == Job("tiny", 1)
+                                                                                                else 0)) or live[-1],
+                         poll_s=0)
+    assert failed == [Job("tiny", 1), Job("tiny", 2)] and Job("micro", 2) in [p.job for p in live]
     # the SER backbone's teacher is not a family member: retraining the family leaves it alone
     assert P.SER_TEACHER not in P.DEFAULT_STEPS and P.SER_TRAIN_POOL == "v1"
     assert P.teacher_dir(P.SER_TEACHER).parent == M.checkpoint_dir("tiny").parent
     assert P.teacher_dir("small") == M.checkpoint_dir("small")
     assert not P.teacher_dir(P.SER_TEACHER).name.startswith("asr-mini-")  # the ASR sweep's glob
+    from audioscale import cli
+    assert cli.main(["pretrain", "--models", "micro", "--stage1-only", "--decoder-stage-only"]) == 2
 
 
 def test_committed_checkpoints_load_if_present():
@@ -130,8 +203,8 @@ def test_committed_checkpoints_load_if_present():
         pytest.skip("no pretrained checkpoints yet: run `make pretrain`")
 
 
-def test_pretrain_lanes_build_the_shared_corpora_once_before_any_lane_starts(monkeypatch):
-    """On a fresh cache every lane would otherwise synthesise the same corpus at the same time."""
+def test_pretrain_jobs_build_the_shared_corpora_once_before_any_job_starts(monkeypatch):
+    """On a fresh cache every job would otherwise synthesise the same corpus at the same time."""
     import argparse
     import subprocess
 
@@ -139,35 +212,41 @@ def test_pretrain_lanes_build_the_shared_corpora_once_before_any_lane_starts(mon
     events = []
     monkeypatch.setattr(P, "train_features", lambda n, seed: events.append(("features", n, seed)))
     monkeypatch.setattr(P.asr_corpus, "load_test_set", lambda split, size: events.append(("test", split, size)))
-    monkeypatch.setattr(P.asr_corpus, "load_train_set",
+    monkeypatch.setattr(P.asr_corpus, "train_set_folder",
                         lambda n, seed, pool: events.append(("train", n, seed, pool)))
-
+    monkeypatch.setattr(cmd, "POLL_S", 0)
     argvs = []
 
-    class FakeLane:
+    class FakeJob:
         def __init__(self, argv):
-            events.append(("lane", tuple(argv[argv.index("--models") + 1: argv.index("--seed")])))
+            events.append(("job", argv[argv.index("--models") + 1]))
             argvs.append(" ".join(argv))
 
-        def wait(self):
+        def poll(self):
             return 0
 
-    monkeypatch.setattr(subprocess, "Popen", FakeLane)
-    args = argparse.Namespace(jobs=2, seed=3, threads=1, steps=None, ser_steps=None, resume=False,
-                              decoder_stage_only=False, stage1_batches="cropped", align_weight=1.0)
-    assert cmd._run_lanes(args, ["micro", "small", M.SER_BACKBONE_NAME]) == 0
-    assert all("--stage1-batches cropped --align-weight 1.0" in a for a in argvs)  # a variant reaches every lane
+    monkeypatch.setattr(subprocess, "Popen", FakeJob)
+    args = argparse.Namespace(jobs=2, seed=3, threads=1, steps=None, ser_steps=None, resume=True,
+                              decoder_stage_only=False, stage1_only=False, stage1_batches="cropped", align_weight=1.0)
+    assert cmd._run_jobs(args, ["micro", "small", M.SER_BACKBONE_NAME]) == 0
+    stage1 = [a for a in argvs if "--stage1-only" in a]
+    stage2 = [a for a in argvs if "--decoder-stage-only" in a]
+    assert len(stage1) == len(stage2) == 2 and len(argvs) == 5
+    # a recipe variant reaches the stage it belongs to; only stage 1 (and the SER backbone) resume
+    assert all("--stage1-batches cropped --" not in a and a.endswith("--stage1-batches cropped") for a in stage1)
+    assert all(a.endswith("--align-weight 1.0") and "--resume" not in a for a in stage2)
+    assert all("--resume" in a for a in stage1)
     argvs.clear()
     unset = argparse.Namespace(**{**vars(args), "stage1_batches": None, "align_weight": None})
-    assert cmd._run_lanes(unset, ["micro", "small"]) == 0
-    assert argvs and not any("--stage1-batches" in a or "--align-weight" in a for a in argvs)  # lanes keep defaults
+    assert cmd._run_jobs(unset, ["micro", "small"]) == 0
+    assert argvs and not any("--stage1-batches" in a or "--align-weight" in a for a in argvs)  # jobs keep defaults
     events.clear()
-    assert cmd._run_lanes(args, ["micro", "small", M.SER_BACKBONE_NAME]) == 0
-    first_lane = next(k for k, e in enumerate(events) if e[0] == "lane")
-    built = events[:first_lane]
+    assert cmd._run_jobs(args, ["micro", "small", M.SER_BACKBONE_NAME]) == 0
+    first_job = next(k for k, e in enumerate(events) if e[0] == "job")
+    built = events[:first_job]
     assert ("features", 16000, 3) in built and ("test", "other", 600) in built and ("test", "clean", 600) in built
     assert ("train", 16000, 3, P.SER_TRAIN_POOL) in built
-    assert [e[0] for e in events[first_lane:]] == ["lane", "lane"]
+    assert [e[0] for e in events[first_job:]] == ["job"] * 5
     events.clear()
     P.prepare_corpora(["tiny"])  # no SER backbone: its v1 corpus is not built
     assert not any(e[0] == "train" for e in events) and ("features", 16000, 0) in events

@@ -68,3 +68,14 @@ def test_sentences_are_seeded_and_closed_vocabulary():
     for s in a:
         words = s.split()
         assert 3 <= len(words) <= 15 and set(words) <= set(text.VOCAB)
+
+
+def test_cached_resampling_filter_gives_resample_polys_own_samples():
+    from scipy.signal import resample_poly
+    rng = np.random.default_rng(0)
+    for n in (1, 441, 22050, 54321):
+        x = (0.1 * rng.standard_normal(n)).astype(np.float32)
+        a = resample_poly(x, 320, 441).astype(np.float32)
+        b = resample_poly(x, 320, 441, window=speech._resample_filter()).astype(np.float32)
+        assert a.shape == b.shape and np.array_equal(a.view(np.uint32), b.view(np.uint32))
+    assert not speech._resample_filter().flags.writeable

@@ -117,12 +117,24 @@ def _render_many(plans: list[_Plan], skip_failures: bool = False) -> list:
     return out
 
 
-def _render_all(plans: list[_Plan], workers: int, skip_failures: bool = False) -> list:
-    if workers <= 1 or len(plans) < 200:
-        return _render_many(plans, skip_failures)
+def _render_all(plans: list[_Plan], workers: int, skip_failures: bool = False, enough=None) -> list:
+    """Render ``plans`` in order. ``enough(rendered)``, if given, is asked after each chunk of
+    250: once it is true the rest are not rendered (the returned list is then shorter)."""
     chunks = [plans[i:i + 250] for i in range(0, len(plans), 250)]
+    out: list = []
+    if workers <= 1 or len(plans) < 200:
+        for chunk in chunks:
+            out += _render_many(chunk, skip_failures)
+            if enough is not None and enough(out):
+                break
+        return out
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        return [r for part in pool.map(_render_many, chunks, [skip_failures] * len(chunks)) for r in part]
+        for part in pool.map(_render_many, chunks, [skip_failures] * len(chunks)):
+            out += part
+            if enough is not None and enough(out):
+                pool.shutdown(wait=True, cancel_futures=True)  # the chunks under way finish unread
+                break
+    return out
 
 
 def _save(folder: Path, ids, texts, pcms, ends, meta: dict) -> None:
@@ -144,14 +156,20 @@ def _save(folder: Path, ids, texts, pcms, ends, meta: dict) -> None:
 
 def _load(folder: Path) -> list[Utterance]:
     index = json.loads((folder / "index.json").read_text())["utterances"]
-    waves = np.load(folder / "waves.npy", mmap_mode="r")
-    offsets = np.load(folder / "offsets.npy")
+    waves = read_waves(folder, 0, len(index))
     out = []
-    for k, u in enumerate(index):
-        w = np.asarray(waves[offsets[k]:offsets[k + 1]], dtype=np.float32) / 32767.0
+    for u, w in zip(index, waves):
         ends = None if u["word_end_s"] is None else tuple(u["word_end_s"])
         out.append(Utterance(u["utt_id"], w, u["text"], len(w) / speech.SAMPLE_RATE, ends))
     return out
+
+
+def read_waves(folder: Path, start: int, stop: int) -> list[np.ndarray]:
+    """Float32 waves of utterances ``start``..``stop - 1`` of a saved corpus, read without loading the rest."""
+    waves = np.load(Path(folder) / "waves.npy", mmap_mode="r")
+    offsets = np.load(Path(folder) / "offsets.npy")
+    return [np.asarray(waves[offsets[k]:offsets[k + 1]], dtype=np.float32) / 32767.0
+            for k in range(start, min(stop, len(offsets) - 1))]
 
 
 def _utt_ids(split: str, voices: list[str]) -> list[str]:
@@ -188,14 +206,25 @@ def _train_folder(n: int, seed: int, pool: str) -> Path:
 def load_train_set(n: int = 16000, seed: int = 0, workers: int | None = None,
                    pool: str = ASR_TRAIN_POOL) -> list[Utterance]:
     """``n`` training utterances (voices of ``TRAIN_POOLS[pool]``, 3–15 words, at most 8 s); cached."""
+    return _load(train_set_folder(n, seed, workers, pool))
+
+
+def train_set_folder(n: int = 16000, seed: int = 0, workers: int | None = None,
+                     pool: str = ASR_TRAIN_POOL) -> Path:
+    """The folder of ``load_train_set(n, seed, pool=pool)``, synthesised first if it is not cached."""
     n = check_int_range("n", n, 1, 200000)
     folder = _train_folder(n, seed, pool)
     if not (folder / "index.json").is_file():
         cands = train_sentences(n, seed)
         plans = [_draw_plan("train", seed, i, s, TRAIN_POOLS[pool]) for i, s in enumerate(cands)]
-        rendered = _render_all(plans, workers or _default_workers(), skip_failures=True)
+        fits = WINDOW_S * speech.SAMPLE_RATE
+
+        def enough(rendered) -> bool:  # the 10 % spare candidates are rendered only if needed
+            return sum(r is not None and len(r[0]) <= fits for r in rendered) >= n
+
+        rendered = _render_all(plans, workers or _default_workers(), skip_failures=True, enough=enough)
         failed = [k for k, r in enumerate(rendered) if r is None]
-        keep = [k for k, r in enumerate(rendered) if r is not None and len(r[0]) <= WINDOW_S * speech.SAMPLE_RATE][:n]
+        keep = [k for k, r in enumerate(rendered) if r is not None and len(r[0]) <= fits][:n]
         if len(keep) < n:  # pragma: no cover - ~2 % are dropped, 10 % are spare
             raise AudioscaleError(f"only {len(keep)} of {n} training utterances fit the {WINDOW_S} s window.")
         voices = [plans[k].voice for k in keep]
@@ -204,15 +233,12 @@ def load_train_set(n: int = 16000, seed: int = 0, workers: int | None = None,
               [rendered[k][0] for k in keep], [None] * len(keep),
               {"split": "train", "seed": seed, "pool": pool, "plans": [vars(plans[k]) for k in keep],
                "synthesis_failed": [vars(plans[k]) for k in failed]})
-    return _load(folder)
+    return folder
 
 
 def train_index(n: int = 16000, seed: int = 0, pool: str = ASR_TRAIN_POOL) -> tuple[list[str], np.ndarray]:
     """(texts, lengths in samples) of ``load_train_set(n, seed, pool=pool)`` without loading the audio."""
-    n = check_int_range("n", n, 1, 200000)
-    folder = _train_folder(n, seed, pool)
-    if not (folder / "index.json").is_file():
-        load_train_set(n, seed, pool=pool)
+    folder = train_set_folder(n, seed, pool=pool)
     texts = [u["text"] for u in json.loads((folder / "index.json").read_text())["utterances"]]
     return texts, np.diff(np.load(folder / "offsets.npy"))
 

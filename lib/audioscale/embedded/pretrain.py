@@ -17,10 +17,13 @@ then 3000 decoder-stage steps with the alignment loss, their matrix products in 
 and autocast). On 200 held-out-voice utterances (pretrain_log.json, ``final_eval_other``):
 
     model   decoder full / half window   CTC head full   stage 1 + stage 2 (s)
-    micro   19.0 / 28.2 %                12.4 %           435 + 276
-    tiny    14.0 / 22.7 %                12.2 %           497 + 357
-    base    10.5 / 17.3 %                 8.0 %           690 + 500
-    small   10.8 / 12.5 %                 8.2 %           976 + 667
+    micro   19.0 / 28.2 %                12.4 %           372 + 230
+    tiny    14.0 / 22.7 %                12.2 %           468 + 288
+    base    10.5 / 17.3 %                 8.0 %           698 + 477
+    small   10.8 / 12.5 %                 8.2 %           992 + 586
+
+(seconds: training + decoder stage as logged in the timed 38:52 run, two jobs side by side;
+the first timing, 44:26, logged 435 + 276, 497 + 357, 690 + 500, 976 + 667.)
 
 On these 200 utterances small's decoder is 0.2 points behind base's; on the notebooks' 600
 (results/asr_embedded.csv) it is ahead, 10.25 against 11.15 %, a gap the 600 do not resolve
@@ -29,13 +32,19 @@ mini gains least: its CTC head ended level with base's (8.2 against 8.0 %), wher
 family's, at 8000 steps, ended 3 points ahead (6.0 against 9.1 %).
 
 Time (2026-12-04, 2-core Zen 4, ``/usr/bin/time -v`` around ``audioscale pretrain --models
-micro tiny base small --jobs 2`` from an empty cache): **44:26 wall**, corpora 4:10 and lanes
-40:12 (``small micro``; ``base tiny`` finished 5.5 minutes earlier), peak RSS 8.0 GB. Still
-over the 40-minute target, by 4.5 minutes; the sixth family took about 63 (58.6 logged in its
-longer lane, plus ~4 for the corpora; its wall clock was not kept). On the notebooks' 600
-utterances the seventh is 1.9 points worse than the sixth for small (10.25 against 8.31 %),
-0.8 for base (11.15 / 10.34), 1.8 better for tiny (13.51 / 15.33) and level for micro (19.46
-both, by chance: 864 errors each, split differently). What made it cheaper (lanes 40.2
+micro tiny base small --jobs 2`` from an empty cache): **38:52 wall**, corpora 3:07 and jobs
+35:42, peak RSS 6.0 GB, 195 % CPU; it saved the committed weights byte for byte (the times in
+pretrain_log.json are that run's). The first timing of the same recipe, with whole-model lanes
+(``small micro`` | ``base tiny``; the second idle for its last 5.5 minutes) and the features
+computed by one process, was 44:26 (corpora 4:10, lanes 40:12, peak RSS 8.0 GB). Now each
+model is two jobs (stage 1; the decoder stage on the folder stage 1 saved), and a free slot
+takes the ready job with the longest chain behind it (``commands/pretrain.py``); the
+features are computed by two processes, the resampling filter is designed once, and the
+training corpus's spare sentences are synthesised only if needed. The sixth family took about
+63 minutes (58.6 logged in its longer lane, plus ~4 for the corpora; its wall clock was not
+kept). On the notebooks' 600 utterances the seventh is 1.9 points worse than the sixth for
+small (10.25 against 8.31 %), 0.8 for base (11.15 / 10.34), 1.8 better for tiny (13.51 /
+15.33) and level for micro (19.46 both, by chance: 864 errors each, split differently). What made it cheaper (lanes 40.2
 against 58.6 minutes):
 
 - No dropout (it was 0.1 on the residual stream). The minis underfit (greedy WER on training
@@ -111,6 +120,7 @@ import copy
 import json
 import math
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -231,41 +241,65 @@ def log_mel(waves: list[np.ndarray]) -> np.ndarray:
     return fe(waves, sampling_rate=16000, return_tensors="np", device="cpu")["input_features"].astype(np.float32)
 
 
-def train_features(n: int = 16000, seed: int = 0, pool: str = asr_corpus.ASR_TRAIN_POOL
-                   ) -> tuple[np.ndarray, list[str], np.ndarray]:
+FEATURE_BATCH = 64  # utterances per log_mel call while the training features are built
+
+
+def train_features(n: int = 16000, seed: int = 0, pool: str = asr_corpus.ASR_TRAIN_POOL,
+                   workers: int | None = None) -> tuple[np.ndarray, list[str], np.ndarray]:
     """(features memmap (N, 80, 800) fp16, texts, lengths in samples) of the training set;
-    cached, and the audio is only loaded to compute missing features."""
+    cached. Missing features are computed by ``workers`` processes (default: up to 2, one
+    thread each), each writing its batches into the one file; a batch's log-mel does not
+    depend on the thread count or on which process computes it (tested), so any split gives
+    the same bytes."""
     path = asr_corpus.cache_dir() / f"train-features-{pool}-n{n}-s{seed}-v{asr_corpus.CORPUS_VERSION}.f16"
     texts, n_samples = asr_corpus.train_index(n, seed, pool=pool)
     if not path.is_file():
-        utts = asr_corpus.load_train_set(n, seed, pool=pool)
-        shape = (len(utts), 80, MEL_FRAMES)
+        folder = asr_corpus.train_set_folder(n, seed, pool=pool)
         # one temporary file per process: two processes that build the same features at once
-        # (pretrain lanes started on a fresh cache) must not write into one file
+        # (pretrain jobs started on a fresh cache) must not write into one file
         tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
-        mm = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float16, shape=shape)
-        for i in range(0, len(utts), 64):
-            mm[i:i + 64] = log_mel([u.wave for u in utts[i:i + 64]]).astype(np.float16)
-        mm.flush()
-        del mm
+        np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float16, shape=(len(texts), 80, MEL_FRAMES)).flush()
+        starts = list(range(0, len(texts), FEATURE_BATCH))
+        workers = asr_corpus._default_workers() if workers is None else workers
+        if workers <= 1 or len(starts) < 4:
+            _write_features(str(tmp), str(folder), starts)
+        else:
+            from concurrent.futures import ProcessPoolExecutor
+            from multiprocessing import get_context
+            size = -(-len(starts) // min(len(starts), 8 * workers))  # 8 tasks a worker: they end together
+            parts = [starts[i:i + size] for i in range(0, len(starts), size)]
+            with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as ex:
+                list(ex.map(_write_features_1thread, [str(tmp)] * len(parts), [str(folder)] * len(parts), parts))
         os.replace(tmp, path)  # the features are a function of (n, seed, pool): either copy is right
-        del utts
     return np.load(path, mmap_mode="r"), texts, n_samples
+
+
+def _write_features_1thread(tmp: str, folder: str, starts: list[int]) -> None:
+    torch.set_num_threads(1)  # a worker process: the workers share the cores
+    _write_features(tmp, folder, starts)
+
+
+def _write_features(tmp: str, folder: str, starts: list[int]) -> None:
+    """Log-mel of the training batches that begin at ``starts``, written into the memmap ``tmp``."""
+    mm = np.load(tmp, mmap_mode="r+")
+    for i in starts:
+        mm[i:i + FEATURE_BATCH] = log_mel(asr_corpus.read_waves(Path(folder), i, i + FEATURE_BATCH)).astype(np.float16)
+    mm.flush()
 
 
 def prepare_corpora(names, seed: int = 0, n_train: int = 16000, eval_size: int = 600) -> None:
     """Build every corpus and feature cache that pretraining ``names`` reads, once, with all cores.
 
-    ``audioscale pretrain --jobs 2`` calls this before it starts the lanes: on a fresh cache
-    each lane would otherwise synthesise the same 16,000 utterances at the same time (seen
-    here: 2 lanes x 2 eSpeak workers on 2 cores, the same corpus built twice).
+    ``audioscale pretrain --jobs 2`` calls this before it starts any job: on a fresh cache
+    each would otherwise synthesise the same 16,000 utterances at the same time (seen here:
+    2 lanes x 2 eSpeak workers on 2 cores, the same corpus built twice).
     """
     if any(n in DEFAULT_STEPS for n in names):
         train_features(n_train, seed)
         for split in ("other", "clean"):
             asr_corpus.load_test_set(split=split, size=eval_size)
     if SER_BACKBONE_NAME in names:
-        asr_corpus.load_train_set(n_train, seed, pool=SER_TRAIN_POOL)
+        asr_corpus.train_set_folder(n_train, seed, pool=SER_TRAIN_POOL)
         asr_corpus.load_test_set(split="other", size=eval_size)
 
 
@@ -422,6 +456,12 @@ def _state_path(name: str) -> Path:
     return asr_corpus.cache_dir() / "pretrain" / name / "state.pt"
 
 
+def stage1_dir(name: str) -> Path:
+    """Where a stage-1-only run saves its folder for the decoder stage: beside the training
+    state, not over the committed checkpoint, which an interrupted run must leave whole."""
+    return asr_corpus.cache_dir() / "pretrain" / name / "stage1"
+
+
 def _save_state(state: dict, path: Path) -> None:
     """Write, then rename: a run killed mid-save leaves the previous state, not a torn file."""
     tmp = path.with_name(path.name + ".tmp")
@@ -453,11 +493,17 @@ def pretrain_whisper(name: str, steps: int | None = None, seed: int = 0, resume:
                      threads: int = 1, progress: bool = True, eval_every: int = EVAL_EVERY,
                      eval_size: int = 600, stop_after: int | None = None,
                      decoder_steps: int = DECODER_STAGE_STEPS,
-                     stage1_batches: str = DEFAULT_STAGE1_BATCHES, align_weight: float = ALIGN_WEIGHT) -> dict:
+                     stage1_batches: str = DEFAULT_STAGE1_BATCHES, align_weight: float = ALIGN_WEIGHT,
+                     stage1_only: bool = False) -> dict:
     """Train mini Whisper ``name`` and save its folder (default ``checkpoint_dir(name)``).
 
     ``stage1_batches`` and ``align_weight`` select the recipe variants of the module docstring;
     the defaults are the committed (seventh) family's recipe; ``"padded"`` and ``0`` give the third's.
+
+    ``stage1_only``: stop after stage 1 and its evaluation and save the folder (default
+    ``stage1_dir(name)``) for ``refine_decoder`` (``audioscale pretrain --jobs 2`` runs the two
+    stages as separate jobs so that both cores stay busy); the two calls save the same bytes
+    as one whole call.
 
     ``stop_after``: save the training state after that many steps and return early
     (``{"stopped_at": step}``); ``resume=True`` then continues to the same result.
@@ -542,6 +588,11 @@ def pretrain_whisper(name: str, steps: int | None = None, seed: int = 0, resume:
             return {"stopped_at": done}
     log["train_wall_s"] = round(log["train_wall_s"] + time.perf_counter() - t0, 1)
     log["s_per_step"] = round(log["train_wall_s"] / steps, 4)
+    if stage1_only:
+        log["stage1_eval_other"] = evaluate(model, ctc, test, test_feats)
+        log["awaiting_decoder_stage"] = True
+        save_model_folder(Path(out_dir) if out_dir else stage1_dir(name), model.eval(), ctc, log)
+        return log
     if decoder_steps:
         log["stage1_eval_other"] = evaluate(model, ctc, test, test_feats)
         log["decoder_stage"] = _refine_decoder(model, ctc, feats, labels, frames, decoder_steps, seed, threads,
@@ -682,24 +733,40 @@ def _refine_decoder(model, ctc, feats, labels, frames, steps: int, seed: int, th
 def refine_decoder(name: str, steps: int = DECODER_STAGE_STEPS, seed: int = 0, n_train: int = 16000,
                    threads: int = 1, progress: bool = True, eval_n: int = EVAL_N, eval_size: int = 600,
                    folder: Path | None = None, align_weight: float = ALIGN_WEIGHT) -> dict:
-    """Run stage 2 on a model folder saved by stage 1 only, and save it again in place."""
+    """Run stage 2 on a model folder saved by stage 1 only.
+
+    ``folder`` given: that folder, saved again in place. Otherwise the folder that
+    ``pretrain_whisper(name, stage1_only=True)`` left in ``stage1_dir(name)`` (or, if there is
+    none, ``checkpoint_dir(name)`` saved by a run without the decoder stage) becomes
+    ``checkpoint_dir(name)``, and the stage-1 folder is removed once that is saved.
+    """
     _check_align_weight(align_weight)
     from transformers import WhisperForConditionalGeneration
-    folder = Path(folder) if folder else checkpoint_dir(name)
-    log = json.loads((folder / "pretrain_log.json").read_text())
+    if folder is not None:
+        src = dest = Path(folder)
+    else:
+        src, dest = stage1_dir(name), checkpoint_dir(name)
+        if not (src / "pretrain_log.json").is_file():
+            src = dest
+    log = json.loads((src / "pretrain_log.json").read_text())
     if "decoder_stage" in log:
-        raise AudioscaleError(f"{folder} already went through the decoder stage; retrain stage 1 first.")
-    model = WhisperForConditionalGeneration.from_pretrained(folder, use_safetensors=True)
-    ctc = load_ctc_head(folder)
+        raise AudioscaleError(f"{src} already went through the decoder stage; retrain stage 1 first "
+                              f"(audioscale pretrain --models {name} --stage1-only --resume).")
+    model = WhisperForConditionalGeneration.from_pretrained(src, use_safetensors=True)
+    ctc = load_ctc_head(src)
     feats, texts, n_samples = train_features(n_train, seed)
     labels = [encode(t) for t in texts]
     test = asr_corpus.load_test_set(eval_n, "other", size=eval_size)
     test_feats = log_mel([u.wave for u in test])
-    log["stage1_eval_other"] = log.pop("final_eval_other")
-    log.pop("final_eval_clean", None)
+    if not log.pop("awaiting_decoder_stage", False):  # a whole run's folder saved with decoder_steps=0
+        log["stage1_eval_other"] = log.pop("final_eval_other")
+        log.pop("final_eval_clean", None)
     log["decoder_stage"] = _refine_decoder(model, ctc, feats, labels, _frames_of(n_samples), steps, seed, threads,
                                            progress, align_weight=align_weight)
-    return _finish(model, ctc, log, test, test_feats, eval_n, eval_size, folder)
+    log = _finish(model, ctc, log, test, test_feats, eval_n, eval_size, dest)
+    if src != dest:
+        shutil.rmtree(src)  # spent: a later decoder stage must not start from a stale stage 1
+    return log
 
 
 # ----------------------------------------------------------------------------- SER backbone
