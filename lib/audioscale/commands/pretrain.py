@@ -6,9 +6,10 @@ backbone on the synthetic corpus on the CPU, and saves each to ``checkpoints/``.
 ``--jobs 2`` (what ``make pretrain`` uses) builds the shared corpora first, with all cores,
 then runs the work as single-thread jobs, two at a time, one process each: every mini
 Whisper is two jobs (stage 1, saved in the cache; then the decoder stage on it, saved as the
-checkpoint, so an interrupted run leaves the old checkpoint whole), the SER backbone one. A free slot takes the ready job with the longest chain of work still behind
-it, so the two slots finish close together (whole-model lanes left one idle for ~5.5 of the
-seventh family's 44 minutes). The split saves the same bytes as one whole run (tested). The
+checkpoint, so an interrupted run leaves the old checkpoint whole), the SER backbone one. A
+free slot takes the ready job with the longest chain of work still behind it, so the two
+slots finish close together (whole-model lanes left one idle for ~5.5 of the seventh
+family's 44 minutes). The split saves the same bytes as one whole run (tested). The
 SER backbone learns from a frozen teacher (``pretrain.SER_TEACHER``), so it waits for nothing.
 """
 from __future__ import annotations
@@ -84,7 +85,10 @@ def run_jobs(jobs: dict[Job, Job | None], slots: int, start, poll_s: float = POL
                 continue
             del running[job]
             wall[str(job)] = round(time.perf_counter() - t0, 1)
-            (done.add(job) if rc == 0 else failed.append(job))
+            if rc == 0:
+                done.add(job)
+            else:
+                failed.append(job)
             print(f"{'finished' if rc == 0 else 'FAILED'} {job} ({wall[str(job)]} s)", flush=True)
     return failed, wall
 

@@ -121,19 +121,17 @@ def _render_all(plans: list[_Plan], workers: int, skip_failures: bool = False, e
     """Render ``plans`` in order. ``enough(rendered)``, if given, is asked after each chunk of
     250: once it is true the rest are not rendered (the returned list is then shorter)."""
     chunks = [plans[i:i + 250] for i in range(0, len(plans), 250)]
+    pool = None if workers <= 1 or len(plans) < 200 else ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
     out: list = []
-    if workers <= 1 or len(plans) < 200:
-        for chunk in chunks:
-            out += _render_many(chunk, skip_failures)
-            if enough is not None and enough(out):
-                break
-        return out
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        for part in pool.map(_render_many, chunks, [skip_failures] * len(chunks)):
+    try:
+        args = (_render_many, chunks, [skip_failures] * len(chunks))
+        for part in map(*args) if pool is None else pool.map(*args):  # both lazy, in order
             out += part
             if enough is not None and enough(out):
-                pool.shutdown(wait=True, cancel_futures=True)  # the chunks under way finish unread
                 break
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)  # chunks still under way finish unread
     return out
 
 

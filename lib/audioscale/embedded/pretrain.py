@@ -44,8 +44,8 @@ training corpus's spare sentences are synthesised only if needed. The sixth fami
 63 minutes (58.6 logged in its longer lane, plus ~4 for the corpora; its wall clock was not
 kept). On the notebooks' 600 utterances the seventh is 1.9 points worse than the sixth for
 small (10.25 against 8.31 %), 0.8 for base (11.15 / 10.34), 1.8 better for tiny (13.51 /
-15.33) and level for micro (19.46 both, by chance: 864 errors each, split differently). What made it cheaper (lanes 40.2
-against 58.6 minutes):
+15.33) and level for micro (19.46 both, by chance: 864 errors each, split differently). What
+made it cheaper (lanes 40.2 against 58.6 minutes):
 
 - No dropout (it was 0.1 on the residual stream). The minis underfit (greedy WER on training
   utterances matched the held-out one, below), so dropout only slowed learning: small's
@@ -588,13 +588,13 @@ def pretrain_whisper(name: str, steps: int | None = None, seed: int = 0, resume:
             return {"stopped_at": done}
     log["train_wall_s"] = round(log["train_wall_s"] + time.perf_counter() - t0, 1)
     log["s_per_step"] = round(log["train_wall_s"] / steps, 4)
-    if stage1_only:
+    if stage1_only or decoder_steps:
         log["stage1_eval_other"] = evaluate(model, ctc, test, test_feats)
+    if stage1_only:
         log["awaiting_decoder_stage"] = True
         save_model_folder(Path(out_dir) if out_dir else stage1_dir(name), model.eval(), ctc, log)
         return log
     if decoder_steps:
-        log["stage1_eval_other"] = evaluate(model, ctc, test, test_feats)
         log["decoder_stage"] = _refine_decoder(model, ctc, feats, labels, frames, decoder_steps, seed, threads,
                                                progress, align_weight=align_weight)
     return _finish(model, ctc, log, test, test_feats, eval_n, eval_size,
