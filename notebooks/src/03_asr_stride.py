@@ -21,6 +21,8 @@ model_ids = {}       # paper scale: {"tiny": "openai/whisper-tiny", ...} — hub
 data_dir = None      # evaluation set (None: the embedded test set, or test-other on the hub)
 limit = None         # score only the first N utterances for quick checks (None: all)
 convention = "paper" # FLOPs convention of the figure's x axis: paper | matmul
+real = True          # lead with real Whisper (tiny.en, base; results/asr_real.csv): compute missing rows
+real_guard = "cap+repetition"  # decoding guard of the real rows' headline tables: none | token-cap | repetition | cap+repetition
 
 # %%
 import warnings
@@ -30,7 +32,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from audioscale import figures
-from audioscale.asr import report
+from audioscale.asr import real_report, report
 
 pd.set_option("display.width", 160)
 figures.apply_style()
@@ -43,6 +45,44 @@ if HAVE_ROWS:
     print(f"{len(rows)} configurations of {rows['model'].nunique()} models on {rows['data'].iloc[0]}")
 else:
     print(f"no rows in results/asr_{scale}.csv and no trained minis to compute them: paper numbers only.")
+
+# %% [markdown]
+# ## A. Real Whisper: stride 2 on OpenAI's weights
+#
+# Real tiny.en and base on test-other's text read by a synthetic voice (notebook 01, part A). Each
+# utterance's encoder output is computed once per window and decoded at stride 1 and at stride 2
+# (`select` and `mean`), so the strides differ only in what the decoder's cross-attention sees.
+# Here the question the minis could not answer — are real, deep encoders' tokens redundant enough
+# to drop every second one? — gets a real answer.
+
+# %%
+real_rows = real_report.load_rows(compute="missing" if real else False, verbose=False)
+HAVE_REAL = not real_rows.empty
+if HAVE_REAL:
+    for guard in ("none", real_guard):
+        print(f"guard {guard}: WER(stride 2) - WER(stride 1), points; FLOPs savings of stride 2")
+        report.show(real_report.stride_penalty(real_rows, guard), 2)
+        for frames in (1500, 750):
+            print(real_report.stride_verdict(real_rows, guard, frames))
+        print()
+else:
+    print("no real rows (results/asr_real.csv) and no weights to compute them: run `make setup`.")
+
+# %% [markdown]
+# Measured on this machine (machine-dependent): the decoder's time saving at stride 2, and the
+# encoder's share of the stride-1 time, which bounds any saving the stride can buy. On a CPU a
+# greedy decoder step is bound by memory traffic more than by arithmetic: each step reads the
+# cross-attention keys and values of all T/s encoder tokens, so halving them can save far more
+# decoder *time* than the 5 % of FLOPs the exact count gives it. (Stride 1 is decoded first after
+# the encoder in each batch; the order is the same for every model.)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+if HAVE_REAL and "decoder_s" in real_rows:
+    report.show(real_report.stride_time_saving(real_rows), 1)
+
+# %% [markdown]
+# ## B. The embedded world (minis)
 
 # %% [markdown]
 # ## 1. The penalty of stride 2: ours beside the paper's

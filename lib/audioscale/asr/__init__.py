@@ -9,4 +9,7 @@ One concept per module:
 - ``toy``     random-init systems and synthetic LibriSpeech folders (offline tests/benchmarks)
 - ``duration`` how much of the 750-frame penalty the duration distribution explains
 - ``report``  tables and figures of notebooks 01-03 (ours beside the paper's)
+- ``read_aloud`` test-other's real text read by a synthetic neural voice at real durations
+- ``real``    real Whisper (tiny.en, base) over the paper's axes and decoding guards
+- ``real_report`` tables and the figure of the real rows, beside the paper's
 """

@@ -16,7 +16,7 @@ which matters for small models whose decode time is overhead-bound. Beam search
 (``beam_size > 1``) goes through ``model.generate(encoder_outputs=...)``.
 
 Timing follows the open_asr_leaderboard: processing time runs from raw audio to decoded
-text (features + encoder + decoder + detokenisation); ``warmup=True`` runs the first batch
+text (features + encoder + decoder + detokenisation); ``warmup=True`` runs the shortest batch
 once, untimed, before the timed pass.
 """
 from __future__ import annotations
@@ -103,9 +103,16 @@ def _suppress_mask(ids: list[int], vocab: int, device) -> torch.Tensor | None:
 
 
 @torch.inference_mode()
-def greedy_decode(system: AsrSystem, encoder_states: torch.Tensor, max_new_tokens: int) -> tuple[torch.Tensor, int]:
+def greedy_decode(system: AsrSystem, encoder_states: torch.Tensor, max_new_tokens: int,
+                  drop_finished: bool = False) -> tuple[torch.Tensor, int]:
     """KV-cached greedy decoding. Returns ((batch, steps) generated ids, steps taken);
-    rows that finished keep emitting the end token."""
+    rows that finished keep emitting the end token.
+
+    ``drop_finished=True`` removes finished rows from the batch (and their cache) as they
+    end, so one utterance that loops to the token cap does not keep its batch-mates'
+    decoding running; the tokens are the same up to floating-point rounding of the
+    smaller matmuls (opt-in: committed rows were computed without it).
+    """
     model = system.model
     decoder = model.get_decoder()
     b, device = encoder_states.shape[0], encoder_states.device
@@ -116,8 +123,10 @@ def greedy_decode(system: AsrSystem, encoder_states: torch.Tensor, max_new_token
     out = decoder(input_ids=ids, encoder_hidden_states=encoder_states, use_cache=True)
     cache = out.past_key_values
     eos = system.eos_token_id
+    result = torch.full((b, max_new_tokens), eos, dtype=torch.long, device=device)
+    rows = torch.arange(b, device=device)  # original row of each row still in the batch
     finished = torch.zeros(b, dtype=torch.bool, device=device)
-    steps = []
+    n_steps = 0
     for step in range(max_new_tokens):
         logits = model.proj_out(out.last_hidden_state[:, -1]).float()
         if always is not None:
@@ -126,14 +135,20 @@ def greedy_decode(system: AsrSystem, encoder_states: torch.Tensor, max_new_token
             logits = logits.masked_fill(at_begin, float("-inf"))
         nxt = logits.argmax(dim=-1)
         nxt = torch.where(finished, torch.full_like(nxt, eos), nxt)
-        steps.append(nxt)
+        result[rows, step] = nxt
+        n_steps = step + 1
         finished |= nxt == eos
         if bool(finished.all()) or step + 1 == max_new_tokens:
             break
+        if drop_finished and bool(finished.any()):
+            keep = (~finished).nonzero().squeeze(1)
+            cache.batch_select_indices(keep)
+            rows, nxt, encoder_states = rows[keep], nxt[keep], encoder_states[keep]
+            finished = finished[keep]
         out = decoder(input_ids=nxt[:, None], encoder_hidden_states=encoder_states,
                       past_key_values=cache, use_cache=True)
         cache = out.past_key_values
-    return torch.stack(steps, dim=1), len(steps)
+    return result[:, :n_steps], n_steps
 
 
 @torch.inference_mode()
@@ -188,9 +203,24 @@ def transcribe(system: AsrSystem, waves: list[np.ndarray], encoder_frames: int |
 
     ``encoder_frames=None`` means the checkpoint's full window.
     """
+    out = transcribe_axes(system, waves, encoder_frames, [(stride, pooling)], batch_size, beam_size,
+                          max_new_tokens, warmup)
+    return out[(stride, pooling)]
+
+
+def transcribe_axes(system: AsrSystem, waves: list[np.ndarray], encoder_frames: int | None,
+                    axes: list[tuple[int, str]], batch_size: int = 16, beam_size: int = 1,
+                    max_new_tokens: int | None = None, warmup: bool = False,
+                    drop_finished: bool = False) -> dict[tuple[int, str], Transcription]:
+    """Decode ``waves`` at one window T and several (stride, pooling) pairs, running the
+    features and the encoder once per batch for all of them (the xV axis only changes what
+    the decoder sees). Each Transcription's timing holds its own decoder seconds and the
+    shared features/encoder seconds (``shared_axes`` says how many pairs shared them).
+    ``drop_finished``: see ``greedy_decode``."""
     t_frames = system.full_encoder_frames if encoder_frames is None else check_window(system, encoder_frames)
-    t_frames, stride = check_frames_and_stride(t_frames, stride, max_frames=system.full_encoder_frames)
-    check_choice("pooling", pooling, POOLINGS)
+    for stride, pooling in axes:
+        check_frames_and_stride(t_frames, stride, max_frames=system.full_encoder_frames)
+        check_choice("pooling", pooling, POOLINGS)
     batch_size = check_int_range("batch_size", batch_size, 1, None, fix="Use e.g. 16.")
     beam_size = check_int_range("beam_size", beam_size, 1, None, fix="Use 1 (greedy) or e.g. 5.")
     n_new = max_new_tokens_for(system, max_new_tokens)
@@ -201,45 +231,61 @@ def transcribe(system: AsrSystem, waves: list[np.ndarray], encoder_frames: int |
     order = sorted(range(len(waves)), key=lambda i: -len(waves[i]))
     batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
     if warmup and batches:
-        _run_batch(system, [waves[i] for i in batches[0]], t_frames, stride, pooling, beam_size, n_new)
+        # the shortest batch: warms the kernels without re-decoding the longest (and loopiest) utterances
+        _run_batch(system, [waves[i] for i in batches[-1]], t_frames, axes, beam_size, n_new, drop_finished)
 
-    texts: list[str] = [""] * len(waves)
-    tokens: list[list[int]] = [[] for _ in waves]
-    steps_per_utt = [0] * len(waves)
-    totals = dict(features_s=0.0, encoder_s=0.0, decoder_s=0.0, detok_s=0.0, decoder_steps=0)
+    texts = {a: [""] * len(waves) for a in axes}
+    tokens = {a: [[] for _ in waves] for a in axes}
+    steps_per_utt = {a: [0] * len(waves) for a in axes}
+    totals = {a: dict(features_s=0.0, encoder_s=0.0, decoder_s=0.0, detok_s=0.0, decoder_steps=0) for a in axes}
     t0 = time.perf_counter()
     for idx in batches:
-        seqs, tm = _run_batch(system, [waves[i] for i in idx], t_frames, stride, pooling, beam_size, n_new)
-        for key in ("features_s", "encoder_s", "decoder_s", "decoder_steps"):
-            totals[key] += tm[key]
-        t_detok = time.perf_counter()
-        for j, i in enumerate(idx):
-            ids, n_steps = _split(seqs[j], system.eos_token_id, pad)
-            tokens[i], steps_per_utt[i] = ids, n_steps
-            texts[i] = system.tokenizer.decode(ids, skip_special_tokens=True).strip()
-        totals["detok_s"] += time.perf_counter() - t_detok
-    totals["total_s"] = time.perf_counter() - t0
-    totals.update(batch_size=batch_size, n_batches=len(batches), warmup_batches=int(bool(warmup and batches)),
-                  device=system.device, dtype=system.dtype)
+        seqs, tm = _run_batch(system, [waves[i] for i in idx], t_frames, axes, beam_size, n_new, drop_finished)
+        for a in axes:
+            for key in ("features_s", "encoder_s"):
+                totals[a][key] += tm[key]
+            totals[a]["decoder_s"] += tm["decoder_s"][a]
+            totals[a]["decoder_steps"] += tm["decoder_steps"][a]
+            t_detok = time.perf_counter()
+            for j, i in enumerate(idx):
+                ids, n_steps = _split(seqs[a][j], system.eos_token_id, pad)
+                tokens[a][i], steps_per_utt[a][i] = ids, n_steps
+                texts[a][i] = system.tokenizer.decode(ids, skip_special_tokens=True).strip()
+            totals[a]["detok_s"] += time.perf_counter() - t_detok
+    elapsed = time.perf_counter() - t0
     audio_s = float(sum(len(w) for w in waves)) / SAMPLE_RATE
-    return Transcription(texts, tokens, steps_per_utt, audio_s, totals)
+    out = {}
+    for a in axes:
+        tm = totals[a]
+        # one pair alone: the wall time; several: what this pair would have cost on its own
+        tm["total_s"] = elapsed if len(axes) == 1 else (tm["features_s"] + tm["encoder_s"] + tm["decoder_s"]
+                                                         + tm["detok_s"])
+        tm.update(batch_size=batch_size, n_batches=len(batches), warmup_batches=int(bool(warmup and batches)),
+                  device=system.device, dtype=system.dtype, shared_axes=len(axes))
+        out[a] = Transcription(texts[a], tokens[a], steps_per_utt[a], audio_s, tm)
+    return out
 
 
-def _run_batch(system, batch_waves, t_frames, stride, pooling, beam_size, n_new):
+def _run_batch(system, batch_waves, t_frames, axes, beam_size, n_new, drop_finished=False):
     _sync(system)
     t0 = time.perf_counter()
     feats = features(system, batch_waves, t_frames)
     _sync(system)
     t1 = time.perf_counter()
-    enc = encode(system, feats, stride, pooling)
+    hidden = encode(system, feats)
     _sync(system)
     t2 = time.perf_counter()
-    if beam_size == 1:
-        seqs, n_steps = greedy_decode(system, enc, n_new)
-    else:
-        seqs = beam_decode(system, enc, n_new, beam_size)
-        n_steps = seqs.shape[1]
-    seqs = seqs.cpu()
-    _sync(system)
-    t3 = time.perf_counter()
-    return seqs, dict(features_s=t1 - t0, encoder_s=t2 - t1, decoder_s=t3 - t2, decoder_steps=n_steps)
+    seqs, decoder_s, decoder_steps = {}, {}, {}
+    for stride, pooling in axes:
+        t3 = time.perf_counter()
+        enc = subsample_encoder_states(hidden, stride, pooling)
+        if beam_size == 1:
+            seq, n_steps = greedy_decode(system, enc, n_new, drop_finished)
+        else:
+            seq = beam_decode(system, enc, n_new, beam_size)
+            n_steps = seq.shape[1]
+        seqs[(stride, pooling)] = seq.cpu()
+        _sync(system)
+        decoder_s[(stride, pooling)] = time.perf_counter() - t3
+        decoder_steps[(stride, pooling)] = n_steps
+    return seqs, dict(features_s=t1 - t0, encoder_s=t2 - t1, decoder_s=decoder_s, decoder_steps=decoder_steps)

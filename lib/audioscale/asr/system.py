@@ -5,9 +5,11 @@ Loaded from a hub id, a short name (tiny … large-v3) or a local folder saved w
 feature extractor (``preprocessor_config.json``) and the tokenizer.
 
 Decoder prompt:
-- a real Whisper tokenizer (it has ``<|startoftranscript|>``): the four tokens
+- a real multilingual Whisper tokenizer (it has ``<|startoftranscript|>``): the four tokens
   ``<|startoftranscript|><|en|><|transcribe|><|notimestamps|>`` — English transcription
   without timestamps, the protocol of the paper's LibriSpeech numbers;
+- an English-only Whisper (vocabulary of 51864, e.g. tiny.en): ``<|startoftranscript|>
+  <|notimestamps|>``, as openai/whisper builds its prompt (no language or task token);
 - any other tokenizer (the embedded world's word-level ``PreTrainedTokenizerFast``): just
   the model's ``decoder_start_token_id``.
 """
@@ -22,6 +24,8 @@ from ..errors import AudioscaleError, check_choice
 from ..whisper_axes import encoder_frames_of
 
 WHISPER_PROMPT_TOKENS = ("<|startoftranscript|>", "<|en|>", "<|transcribe|>", "<|notimestamps|>")
+ENGLISH_ONLY_PROMPT_TOKENS = ("<|startoftranscript|>", "<|notimestamps|>")
+MULTILINGUAL_VOCAB = 51865  # English-only checkpoints (tiny.en ...) have 51864 tokens
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
@@ -104,6 +108,9 @@ def load_system(source, device: str | None = None, dtype: str = "float32") -> As
 def prompt_ids(tokenizer, model) -> list[int]:
     """The decoder prompt (see module docstring)."""
     vocab = tokenizer.get_vocab()
+    if WHISPER_PROMPT_TOKENS[0] in vocab and model.config.vocab_size < MULTILINGUAL_VOCAB:
+        # English-only Whisper (tiny.en ...): its prompt has no language or task token
+        return [int(vocab[t]) for t in ENGLISH_ONLY_PROMPT_TOKENS]
     if WHISPER_PROMPT_TOKENS[0] in vocab:
         missing = [t for t in WHISPER_PROMPT_TOKENS if t not in vocab]
         if missing:
