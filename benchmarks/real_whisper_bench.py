@@ -96,7 +96,7 @@ def ctranslate2_batched(name: str, waves, compute_type: str, threads: int, batch
     order = sorted(range(len(waves)), key=lambda i: -len(waves[i]))
 
     def run(idx):
-        feats = np.stack([fe(np.pad(waves[i], (0, max(0, 30 * SR - len(waves[i]))))[:, :3000] for i in idx])
+        feats = np.stack([fe(np.pad(waves[i], (0, max(0, 30 * SR - len(waves[i])))))[:, :3000] for i in idx])
         res = model.generate(ctranslate2.StorageView.from_array(np.ascontiguousarray(feats, np.float32)),
                              [prompt] * len(idx), beam_size=1, max_length=len(prompt) + SAMPLE_LEN)
         return res

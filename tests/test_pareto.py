@@ -192,3 +192,131 @@ def test_one_eval_set_leaves_out_rows_scored_on_a_subset():
     assert out.attrs["axes"] == ["model"]
     only_subset = one_eval_set(df[df["limit"] == 16])  # nothing better to analyse: kept as is
     assert len(only_subset) == 1 and only_subset.attrs["subset_rows_dropped"] == 0
+
+
+def test_dominations_at_the_paper_750_frame_rows():
+    from audioscale.pareto import dominations_at, frontier_status
+    df = _asr()
+    t = dominations_at(df, "encoder_frames", 750, label="label").set_index("label")
+    assert list(t.index) == ["tiny-750-s1", "small-750-s1", "medium-750-s1", "large-v3-750-s1"]  # cheapest first
+    assert t["on_frontier"].tolist() == [True, True, False, False]
+    assert t.loc["medium-750-s1", "dominator"] == "small-1500-s2"
+    assert t.loc["medium-750-s1", "dominator_other"] == "small-1500-s2"
+    assert t.loc["large-v3-750-s1", "dominator"] == "medium-1500-s2"
+    assert t.loc["large-v3-750-s1", "error_gain_pts"] == pytest.approx(7.76 - 5.88)
+    assert t.loc["tiny-750-s1", "dominator_other"] == "-" and np.isnan(t.loc["tiny-750-s1", "cost_saving_pct"])
+    st = frontier_status(df, label="label")
+    assert st[df["label"] == "large-v3-750-s1"].item() == "dominated by medium-1500-s2"
+    assert (st[~df["label"].str.contains("-750-")] == "frontier").all()
+
+
+def test_dominations_at_separates_same_axis_dominators():
+    from audioscale.pareto import dominations_at
+    # x750b is beaten by x750a (same window, cheaper) and by y1500 (other window, costlier than x750a).
+    df = pd.DataFrame({"label": ["x750a", "x750b", "y1500"], "frames": [750, 750.0, 1500],
+                       "gflops": [1.0, 4.0, 3.0], "wer_pct": [5.0, 9.0, 4.0]})
+    t = dominations_at(df, "frames", "750").set_index("label")
+    assert t.loc["x750b", "dominator"] == "x750a" and t.loc["x750b", "dominator_other"] == "y1500"
+    assert t.loc["x750b", "cost_saving_pct"] == pytest.approx(75.0)
+    with pytest.raises(AudioscaleError, match="must be in the rows"):
+        dominations_at(df, "encoder_frames", 750)
+
+
+def test_axis_summary_rates_beside_and_order():
+    from audioscale.pareto import axis_order, axis_summary, rates_beside
+    mv = marginal_value(_asr(), ["model", "encoder_frames", "stride"], ["model", "encoder_frames", "stride"])
+    paper_s = axis_summary(mv).set_index("axis")
+    assert paper_s.loc["stride", "steps"] == 3
+    assert paper_s.loc["model", "min_pts_per_doubling"] == pytest.approx(mv[mv["axis"] == "model"]["gain_pts_per_doubling"].min())
+    assert axis_order(paper_s.reset_index()) == ["encoder_frames", "model", "stride"]
+    other = pd.DataFrame({"axis": ["stride", "model"], "mean_pts_per_doubling": [1.0, 2.0]})
+    side = rates_beside(paper_s.reset_index(), {"real": other})
+    assert side["axis"].tolist() == ["model", "encoder_frames", "stride"]
+    assert side.set_index("axis").loc["stride", "delta_real"] == pytest.approx(1.0 - paper_s.loc["stride", "mean_pts_per_doubling"])
+    assert np.isnan(side.set_index("axis").loc["encoder_frames", "real"])
+    assert axis_order(other, ["model", "stride"]) == ["model", "stride"]
+    assert axis_summary(pd.DataFrame()).empty
+
+
+def test_asr_points_from_result_rows(tmp_path):
+    from audioscale.pareto import asr_points
+    from audioscale.results import ResultStore
+
+    store = ResultStore("asr_fake", root=tmp_path)
+    for frames, stride, pooling, wer, g in ((1500, 1, "select", 10.0, 100.0), (1500, 2, "mean", 11.0, 70.0),
+                                            (750, 2, "select", 14.0, 35.0)):
+        store.put({"model": "ckpt/asr-mini-tiny", "data": "d", "encoder_frames": frames, "stride": stride,
+                   "pooling": pooling, "limit": -1, "seed": 0}, {"wer_pct": wer, "gflops_paper": g, "gflops_matmul": g / 2})
+    for limit, wer in ((-1, 8.0), (8, 1.0)):  # the second is a check row on 8 utterances
+        store.put({"model": "ckpt/asr-mini-base", "data": "d", "encoder_frames": 1500, "stride": 1,
+                   "pooling": "select", "limit": limit, "seed": 0}, {"wer_pct": wer, "gflops_paper": 200.0,
+                                                                      "gflops_matmul": 100.0})
+    pts = asr_points(store.rows(), convention="matmul").sort_values("gflops_matmul")
+    assert pts.attrs["cost"] == "gflops_matmul" and pts.attrs["n_rows"] == 5 and pts.attrs["subset_rows_dropped"] == 1
+    assert pts["label"].tolist() == ["tiny-750-s2select", "tiny-1500-s2mean", "tiny-1500-s1", "base-1500-s1"]
+    assert pts["xv"].tolist() == ["s2-select", "s2-mean", "s1", "s1"]
+    assert pts["wer_pct"].tolist() == [14.0, 11.0, 10.0, 8.0]
+    empty = asr_points(pd.DataFrame())
+    assert empty.empty and empty.attrs["cost"] is None
+
+
+def test_figures_spread_offsets_moves_only_overlapping_labels():
+    from audioscale.figures import spread_offsets
+    boxes = np.array([[0.0, 0.0], [5.0, 2.0], [100.0, 1.0], [0.0, 30.0]])  # lower-left corners, points
+    sizes = np.array([[40.0, 9.0]] * 4)
+    out = spread_offsets(boxes, sizes, pad=1.0)
+    assert (out[:, 0] == 0).all()
+    assert out[0, 1] == 0 and out[2, 1] == 0 and out[3, 1] == 0  # the lowest, a far one, a clear one
+    assert out[1, 1] == pytest.approx(10.0 - 2.0)  # moved just above the first: 0 + 9 + 1
+    moved = boxes + out
+    for i in range(4):
+        for j in range(i + 1, 4):
+            xo = moved[i, 0] < moved[j, 0] + 40 and moved[j, 0] < moved[i, 0] + 40
+            yo = moved[i, 1] < moved[j, 1] + 9 and moved[j, 1] < moved[i, 1] + 9
+            assert not (xo and yo)
+    # A fixed box (a marker) in the way: the label goes above it; the marker never moves.
+    out = spread_offsets(np.array([[0.0, 0.0]]), np.array([[40.0, 9.0]]), fixed=[(10.0, 5.0, 8.0, 8.0)])
+    assert out[0, 1] == pytest.approx(5.0 + 8.0 + 1.0)
+
+
+def test_paired_wer_intervals():
+    from audioscale.pareto import paired_wer_intervals
+    rng = np.random.default_rng(0)
+    words = rng.integers(5, 30, size=200)
+    good = rng.binomial(words, 0.05) + 1
+    per = pd.concat([
+        pd.DataFrame({"label": "bad", "utt_id": np.arange(200), "errors": good + rng.binomial(words, 0.10),
+                      "n_ref_words": words}),
+        pd.DataFrame({"label": "good", "utt_id": np.arange(200), "errors": good, "n_ref_words": words}),
+        # one error more on even utterances, one fewer on odd ones: the same corpus WER
+        pd.DataFrame({"label": "same", "utt_id": np.arange(200), "errors": good + np.where(np.arange(200) % 2, -1, 1),
+                      "n_ref_words": words})])
+    pairs = pd.DataFrame({"label": ["bad", "same"], "dominator_label": ["good", "good"]})
+    out = paired_wer_intervals(pairs, per).set_index("label")
+    wer = per.groupby("label").apply(lambda g: 100 * g["errors"].sum() / g["n_ref_words"].sum())
+    assert out.loc["bad", "delta_pts"] == pytest.approx(wer["bad"] - wer["good"])
+    assert out.loc["bad", "resolved"] and out.loc["bad", "ci_low_pts"] > 0
+    assert not out.loc["same", "resolved"] and out.loc["same", "ci_low_pts"] < 0 < out.loc["same", "ci_high_pts"]
+    assert (out["n_utterances"] == 200).all()
+    with pytest.raises(AudioscaleError, match="no per-utterance rows"):
+        paired_wer_intervals(pd.DataFrame({"label": ["x"], "dominator_label": ["good"]}), per)
+
+
+def test_asr_utterance_errors_labels_rows_like_asr_points():
+    from audioscale.asr.run import config_id
+    from audioscale.pareto import asr_points, asr_utterance_errors
+    from audioscale.results import config_key
+    cfgs = [{"model": "m/asr-mini-tiny", "encoder_frames": 750, "stride": 2, "pooling": "mean"},
+            {"model": "m/asr-mini-base", "encoder_frames": 1500, "stride": 1, "pooling": "select"}]
+    rows = pd.DataFrame([{"config_key": config_key(c), **c} for c in cfgs]).assign(wer_pct=[20.0, 10.0],
+                                                                                   gflops_paper=[1.0, 4.0])
+    k1, k2 = rows["config_key"]
+    utts = pd.DataFrame({"config_id": [config_id(k1), config_id(k1), config_id(k2), "other"],
+                         "utt_id": ["u1", "u2", "u1", "u1"], "errors": [2, 0, 1, 9], "n_ref_words": [10, 5, 10, 10],
+                         "hypothesis": ["", "", "", ""]})
+    out = asr_utterance_errors(rows, utts)
+    assert out.columns.tolist() == ["label", "utt_id", "errors", "n_ref_words"]
+    assert out["label"].tolist() == ["tiny-750-s2mean", "tiny-750-s2mean", "base-1500-s1"]
+    assert set(out["label"]) == set(asr_points(rows)["label"])
+    with pytest.raises(AudioscaleError, match="repeat"):
+        asr_utterance_errors(pd.concat([rows, rows]), utts)

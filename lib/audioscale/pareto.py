@@ -346,3 +346,160 @@ def short_model_names(models: pd.Series) -> pd.Series:
     if not prefix or any(len(u) == len(prefix) for u in uniq):
         return base
     return base.str.slice(len(prefix))
+
+
+ASR_AXES = ("model", "encoder_frames", "stride", "pooling")
+
+
+def asr_points(rows: pd.DataFrame, eval_set: str = "", convention: str = "paper", metric: str = "wer_pct",
+               axes: Sequence[str] = ASR_AXES) -> pd.DataFrame:
+    """ASR result rows -> one frontier point per configuration on one evaluation set.
+
+    ``configurations`` (seeds averaged), then ``one_eval_set`` (one test set; rows scored on a
+    subset left out), then rows lacking the cost or the metric dropped. Adds short model names
+    (``short_model_names``), ``label`` (``asr_labels``) and ``xv``: token resolution as one knob
+    (``s1``; ``s2-select``, ``s2-mean``), since stride 1 has no pooling choice.
+    ``attrs``: ``axes``, ``eval_sets``, ``eval_set``, ``subset_rows_dropped``, ``cost`` (the
+    ``gflops_<convention>`` column used, see ``cost_column``) and ``n_rows`` (input rows).
+    Empty rows give an empty frame with the same attrs keys.
+    """
+    if rows.empty:
+        out = rows.copy()
+        out.attrs = {"axes": [], "eval_sets": [], "eval_set": "", "subset_rows_dropped": 0, "cost": None, "n_rows": 0}
+        return out
+    pts = one_eval_set(configurations(rows, metric, list(axes)), eval_set)
+    attrs = dict(pts.attrs)
+    cost = cost_column(pts, convention)
+    pts = pts.dropna(subset=[cost, metric]).copy()
+    pts["model"] = short_model_names(pts["model"])
+    pool = pts["pooling"].astype(str) if "pooling" in pts else pd.Series("select", index=pts.index)
+    stride = pd.to_numeric(pts["stride"])
+    pts["xv"] = np.where(stride == 1, "s1", "s" + stride.astype(int).astype(str) + "-" + pool)
+    pts["label"] = asr_labels(pts)
+    pts = pts.reset_index(drop=True)
+    pts.attrs = {**attrs, "cost": cost, "n_rows": len(rows)}
+    return pts
+
+
+def frontier_status(df: pd.DataFrame, cost: str = "gflops", error: str = "wer_pct", maximize: bool = False,
+                    label: str = "label") -> pd.Series:
+    """Per row (df's index): ``"frontier"`` or ``"dominated by <cheapest dominator's label>"``."""
+    dom = dominators(df, cost, error, maximize, rule="cheapest", label=label)
+    by = dict(zip(dom["index"], dom[f"dominator_{label}"]))
+    return pd.Series([f"dominated by {by[i]}" if i in by else "frontier" for i in df.index],
+                     index=df.index, name=f"status ({cost})")
+
+
+def dominations_at(df: pd.DataFrame, axis: str, value, cost: str = "gflops", error: str = "wer_pct",
+                   maximize: bool = False, label: str = "label") -> pd.DataFrame:
+    """The configurations with ``axis == value`` (e.g. the 750-frame ones) and what beats them.
+
+    One row per such configuration, cheapest first: ``label``, cost, error, ``on_frontier``,
+    ``dominator`` (the cheapest dominator's label, "-" on the frontier), ``cost_saving_pct`` and
+    ``error_gain_pts`` against it, and ``dominator_other``: the cheapest dominator whose ``axis``
+    differs ("-" when none): the paper's pattern, a 750-frame configuration beaten by a
+    1500-frame one. Values of ``axis`` are compared as text (1500 == 1500.0).
+    """
+    if axis not in df.columns or label not in df.columns:
+        raise AudioscaleError(f"columns {axis!r} and {label!r} must be in the rows (columns: {list(df.columns)}).")
+    key = df[axis].astype(object).map(_num)
+    pairs = dominators(df, cost, error, maximize, rule="all", label=label)
+    out = []
+    for i in df.index[(key == _num(value)).to_numpy()]:
+        mine = pairs[pairs["index"] == i]
+        if len(mine):
+            c, e = mine[f"dominator_{cost}"].to_numpy(float), mine[f"dominator_{error}"].to_numpy(float)
+            mine = mine.iloc[np.lexsort((-e if maximize else e, c))]
+        other = mine[(key.loc[mine["dominator_index"]] != _num(value)).to_numpy()] if len(mine) else mine
+        first = mine.iloc[0] if len(mine) else None
+        out.append({label: df.at[i, label], cost: df.at[i, cost], error: df.at[i, error],
+                    "on_frontier": first is None,
+                    "dominator": "-" if first is None else first[f"dominator_{label}"],
+                    "cost_saving_pct": np.nan if first is None else first["cost_saving_pct"],
+                    "error_gain_pts": np.nan if first is None else first["error_gain_pts"],
+                    "dominator_other": other.iloc[0][f"dominator_{label}"] if len(other) else "-"})
+    cols = [label, cost, error, "on_frontier", "dominator", "cost_saving_pct", "error_gain_pts", "dominator_other"]
+    return pd.DataFrame(out, columns=cols).sort_values(cost, kind="stable").reset_index(drop=True)
+
+
+def axis_summary(mv: pd.DataFrame) -> pd.DataFrame:
+    """Per axis of a ``marginal_value`` table: ``steps`` with a price and the mean, min and max
+    ``gain_pts_per_doubling`` (steps that cost no compute have no price and are left out)."""
+    cols = ["axis", "steps", "mean_pts_per_doubling", "min_pts_per_doubling", "max_pts_per_doubling"]
+    if mv.empty:
+        return pd.DataFrame(columns=cols)
+    return (mv.dropna(subset=["gain_pts_per_doubling"]).groupby("axis", sort=False)
+            .agg(steps=("gain_pts", "size"), mean_pts_per_doubling=("gain_pts_per_doubling", "mean"),
+                 min_pts_per_doubling=("gain_pts_per_doubling", "min"),
+                 max_pts_per_doubling=("gain_pts_per_doubling", "max")).reset_index()[cols])
+
+
+def rates_beside(reference: pd.DataFrame, others: dict[str, pd.DataFrame], ref_name: str = "paper",
+                 value: str = "mean_pts_per_doubling") -> pd.DataFrame:
+    """``axis_summary`` tables side by side: one row per axis (the reference's axes first), a
+    ``<ref_name>`` column, and per other world ``<name>`` and ``delta_<name>`` = name − reference
+    (NaN where a world has no step along that axis)."""
+    out = reference[["axis", value]].rename(columns={value: ref_name})
+    for name, t in others.items():
+        out = out.merge(t[["axis", value]].rename(columns={value: name}), on="axis", how="outer", sort=False)
+        out[f"delta_{name}"] = out[name] - out[ref_name]
+    order = {a: k for k, a in enumerate(reference["axis"])}
+    return out.sort_values("axis", key=lambda s: s.map(order).fillna(len(order)), kind="stable").reset_index(drop=True)
+
+
+def axis_order(summary: pd.DataFrame, axes: Sequence[str] | None = None,
+               value: str = "mean_pts_per_doubling") -> list[str]:
+    """Axes from the dearest (most points per doubling) to the cheapest place to save compute,
+    restricted to ``axes`` when given (to compare orderings over the axes two worlds share)."""
+    s = summary if axes is None else summary[summary["axis"].isin(list(axes))]
+    return s.sort_values(value, ascending=False, kind="stable")["axis"].tolist()
+
+
+def paired_wer_intervals(pairs: pd.DataFrame, per_utterance: pd.DataFrame, a: str = "label",
+                         b: str = "dominator_label", n_boot: int = 2000, seed: int = 0,
+                         level: float = 0.95) -> pd.DataFrame:
+    """Is a WER difference between two configurations resolved by the test set? For each row of
+    ``pairs``, the corpus WER of configuration ``pairs[a]`` minus that of ``pairs[b]`` with a
+    paired-bootstrap interval over utterances (``asr.wer.paired_bootstrap_difference``, seeded).
+
+    ``per_utterance`` is long: ``label`` (the configuration), ``utt_id``, ``errors``,
+    ``n_ref_words``; the two configurations are compared on the utterances both scored. Returns
+    ``pairs`` with ``delta_pts`` (a − b: for a domination pair, what the dominator gains),
+    ``ci_low_pts``, ``ci_high_pts``, ``n_utterances`` and ``resolved`` (the interval excludes 0).
+    """
+    from .asr.wer import paired_bootstrap_difference
+
+    missing = [c for c in ("label", "utt_id", "errors", "n_ref_words") if c not in per_utterance.columns]
+    if missing:
+        raise AudioscaleError(f"per_utterance lacks columns {missing}; give label, utt_id, errors, n_ref_words.")
+    by = {k: g.set_index("utt_id") for k, g in per_utterance.groupby("label", sort=False)}
+    out = []
+    for _, r in pairs.iterrows():
+        for lab in (r[a], r[b]):
+            if lab not in by:
+                raise AudioscaleError(f"no per-utterance rows for configuration {lab!r}.")
+        ua, ub = by[r[a]], by[r[b]]
+        both = ua.index.intersection(ub.index)
+        ci = paired_bootstrap_difference(ua.loc[both, "errors"], ub.loc[both, "errors"], ua.loc[both, "n_ref_words"],
+                                         n_boot=n_boot, seed=seed, level=level)
+        out.append({"delta_pts": ci["delta_wer_pts"], "ci_low_pts": ci["ci_low_pts"], "ci_high_pts": ci["ci_high_pts"],
+                    "n_utterances": ci["n_utterances"],
+                    "resolved": bool(ci["ci_low_pts"] > 0 or ci["ci_high_pts"] < 0)})
+    cols = ["delta_pts", "ci_low_pts", "ci_high_pts", "n_utterances", "resolved"]
+    return pd.concat([pairs.reset_index(drop=True), pd.DataFrame(out, columns=cols)], axis=1)
+
+
+def asr_utterance_errors(rows: pd.DataFrame, utterances: pd.DataFrame) -> pd.DataFrame:
+    """Per-utterance error counts of ASR result rows, labelled the way ``asr_points`` labels
+    them: ``label``, ``utt_id``, ``errors``, ``n_ref_words`` (the input of
+    ``paired_wer_intervals``). ``utterances`` is the store's per-utterance file
+    (``asr.run.read_utterances``), keyed by ``config_id``; give the rows of one seed and one
+    evaluation set, so that each label names one row."""
+    from .asr.run import config_id
+
+    labels = asr_labels(rows.assign(model=short_model_names(rows["model"])))
+    if labels.duplicated().any():
+        raise AudioscaleError(f"configurations repeat (e.g. {labels[labels.duplicated()].iloc[0]!r}); "
+                              "give one row per configuration (one seed, one evaluation set, one guard).")
+    ids = pd.DataFrame({"label": labels.to_numpy(), "config_id": rows["config_key"].map(config_id).to_numpy()})
+    return ids.merge(utterances, on="config_id")[["label", "utt_id", "errors", "n_ref_words"]]

@@ -172,6 +172,9 @@ def install(name: str, reinstall: bool = False, log=print) -> Path:
               "format": "CTranslate2 float16 -> transformers float32 safetensors (audioscale.weights.ct2_to_hf)"}
     convert(parse_ct2(data, f"{model.name}/model.bin"), assets, out,
             extra_files={SOURCE_FILE: json.dumps(source, indent=1) + "\n"})
+    # the converted weights' size, checked on every load: a truncated cache fails with a clear line
+    source["safetensors_bytes"] = (out / "model.safetensors").stat().st_size
+    (out / SOURCE_FILE).write_text(json.dumps(source, indent=1) + "\n", encoding="utf-8")
     return out
 
 
@@ -201,10 +204,19 @@ def ct2_folder(name: str) -> Path:
 def installed_folder(name: str) -> Path:
     """The converted folder of ``name``, or an error saying how to install it."""
     model = shipped(name)
+    out = folder(model.name)
     if not is_installed(model.name):
-        raise AudioscaleError(f"Whisper {model.name} is not installed here (no {folder(model.name)}). "
+        raise AudioscaleError(f"Whisper {model.name} is not installed here (no {out}). "
                               f"Fix: audioscale weights install {model.name}  (or make setup)")
-    return folder(model.name)
+    try:
+        expected = json.loads((out / SOURCE_FILE).read_text(encoding="utf-8")).get("safetensors_bytes")
+    except ValueError:
+        expected = -1
+    have = (out / "model.safetensors").stat().st_size
+    if expected is not None and have != expected:
+        raise AudioscaleError(f"{out / 'model.safetensors'} is corrupt ({have} bytes, the conversion wrote "
+                              f"{expected}). Fix: audioscale weights install {model.name} --reinstall")
+    return out
 
 
 def weights_source(model_folder: str | Path) -> str | None:
