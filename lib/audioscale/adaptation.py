@@ -45,6 +45,9 @@ def _head_modules(model):
     return [model.projector, model.classifier]
 
 
+UNKNOWN_DEPTH = 10**6  # n_layers passed by callers that validate before the backbone is loaded
+
+
 def check_recipe_args(recipe: str, rank, top_k, n_layers: int):
     """Validate recipe parameters; returns (rank, top_k) normalised (None where unused)."""
     check_choice("recipe", recipe, RECIPES)
@@ -57,8 +60,10 @@ def check_recipe_args(recipe: str, rank, top_k, n_layers: int):
     if recipe in _TOPK_RECIPES:
         if top_k is None:
             raise AudioscaleError(f"recipe {recipe!r} needs top_k, the number of top layers to unfreeze (1..{n_layers}).")
-        top_k = check_int_range("top_k", top_k, 1, n_layers,
-                                fix=f"the backbone has {n_layers} transformer layers.")
+        known = n_layers < UNKNOWN_DEPTH  # validated before the backbone is loaded: only the lower bound
+        top_k = check_int_range("top_k", top_k, 1, n_layers if known else None,
+                                fix=f"the backbone has {n_layers} transformer layers." if known else
+                                "Unfreeze at least one layer (wav2vec2-base has 12, large-robust 24).")
     else:
         top_k = None
     return rank, top_k

@@ -27,6 +27,7 @@ import numpy as np
 
 from ..audio import SAMPLE_RATE, AudioError, check_wave, load_audio, resample
 from ..errors import AudioscaleError
+from ..textfile import read_text
 
 AUDIO_SUFFIXES = (".flac", ".wav")
 # Short names for the paper's evaluation set on the hub: (dataset id, config, split).
@@ -146,7 +147,7 @@ def _finish(root: Path, layout: str, utts: list[Utterance], missing: list[str],
 def _librispeech(root: Path, transcripts: list[Path], allow_missing_audio: bool) -> AsrData:
     utts, missing, seen = [], [], set()
     for tfile in transcripts:
-        for i, line in enumerate(tfile.read_text(encoding="utf-8").splitlines(), 1):
+        for i, line in enumerate(read_text(tfile, "transcript file").splitlines(), 1):
             if not line.strip():
                 continue
             parts = line.strip().split(maxsplit=1)
@@ -163,8 +164,8 @@ def _librispeech(root: Path, transcripts: list[Path], allow_missing_audio: bool)
 
 
 def _manifest(root: Path, manifest: Path, allow_missing_audio: bool) -> AsrData:
-    with manifest.open(encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+    rows = list(csv.DictReader(io.StringIO(read_text(manifest, "manifest"), newline=""), delimiter="\t",
+                               quoting=csv.QUOTE_NONE))
     if not rows or not {"utt_id", "transcript"} <= set(rows[0]):
         raise AudioscaleError(f"{manifest}: needs a header with 'utt_id' and 'transcript' columns.")
     audio_dir = root / "audio"

@@ -31,6 +31,7 @@ from dataclasses import replace
 import pandas as pd
 import torch
 
+from ..audio import SAMPLE_RATE
 from ..errors import AudioscaleError, check_choice, check_int_range
 from ..results import ResultStore
 from ..whisper_axes import check_frames_and_stride
@@ -128,7 +129,7 @@ def _row(system, data, kept, waves, tr, t_frames, stride, pooling, guard, n_new,
     metrics.update(
         n_bad_files=0, bad_files="", n_missing_audio=data.n_missing_audio, decoded_tokens_mean=decoded_mean,
         decoder_positions=positions, n_hit_token_cap=sum(1 for n in tr.decoded_tokens if n >= n_new),
-        n_guard_changed=n_changed, n_longer_than_window=sum(1 for w in waves if len(w) / 16000 > window_s),
+        n_guard_changed=n_changed, n_longer_than_window=sum(1 for w in waves if len(w) / SAMPLE_RATE > window_s),
         params_m=sum(p.numel() for p in system.model.parameters()) / 1e6,
         full_encoder_frames=system.full_encoder_frames, window_s=window_s,
         **flops_columns(system, t_frames, stride, pooling, positions))

@@ -118,13 +118,10 @@ def corpus_wer(references: Sequence[str], hypotheses: Sequence[str], normalizer:
 
 def read_tsv(path) -> dict[str, str]:
     """``id<TAB>text`` lines -> {id: text}; blank lines skipped, duplicates and bad lines are errors."""
-    from pathlib import Path
+    from ..textfile import read_text
 
-    p = Path(path)
-    if not p.is_file():
-        raise AudioscaleError(f"{path}: no such file. Fix: give a tab-separated file of 'id<TAB>text' lines.")
     out: dict[str, str] = {}
-    for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
+    for i, line in enumerate(read_text(path, "tab-separated file of 'id<TAB>text' lines").splitlines(), 1):
         if not line.strip():
             continue
         if "\t" not in line:

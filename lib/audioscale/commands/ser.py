@@ -13,12 +13,21 @@ from __future__ import annotations
 import sys
 
 
+def _check_threads(threads) -> None:
+    import os
+
+    from ..errors import check_int_range
+
+    check_int_range("threads", threads, 1, os.cpu_count() or 1, fix="torch threads: 1 up to this machine's cores.")
+
+
 def _ser(args) -> int:
     from ..adaptation import RECIPES
     from ..errors import check_choice
     from ..ser.run import EMBEDDED_DATA, SERConfig, run_config
 
     check_choice("--recipe", args.recipe, RECIPES)
+    _check_threads(args.threads)
     scale = args.scale or ("embedded" if args.data == EMBEDDED_DATA else "paper")
     rows = []
     for seed in args.seed:
@@ -47,6 +56,7 @@ def _sweep(args) -> int:
     from ..ser.sweep import STUDIES, experiment_of, run_sweep, study_configs
 
     check_choice("--study", args.study, STUDIES + ("all",))
+    _check_threads(args.threads)
     studies = STUDIES if args.study == "all" else (args.study,)
     by_experiment: dict[str, list] = {}
     for study in studies:  # the reference configuration is in two studies: run it once

@@ -37,11 +37,16 @@ POOLINGS = ("masked", "all")
 CROPS = ("center", "random", "anchored")
 INITS = ("pretrained", "random")
 MIN_DURATION_S = 0.025  # one wav2vec2 frame (400 samples) of receptive field
+MAX_DURATION_S = 60.0  # ten times CREMA-D's longest clip; beyond it a window is padding
 _NORM_EPS = 1e-7  # Wav2Vec2FeatureExtractor.zero_mean_unit_var_norm
 
 
 def check_duration(duration_s) -> float:
     duration_s = check_positive("duration_s", duration_s, fix="Clip duration is in seconds, e.g. 4.")
+    if not duration_s <= MAX_DURATION_S:  # also inf: padding every clip to it would exhaust memory
+        raise AudioscaleError(f"duration_s={duration_s} is out of range: valid is [{MIN_DURATION_S}, "
+                              f"{MAX_DURATION_S}] s. CREMA-D clips last at most ~5 s and the paper's window is "
+                              "2-6 s; a longer window only pads. Fix: use e.g. 2, 4 or 6.")
     if duration_s < MIN_DURATION_S:
         raise AudioscaleError(f"duration_s={duration_s} is shorter than one wav2vec2 frame "
                               f"({MIN_DURATION_S} s). Fix: use a duration >= {MIN_DURATION_S} s, e.g. 4.")

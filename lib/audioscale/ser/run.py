@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..adaptation import apply_recipe, check_recipe_args
+from ..adaptation import UNKNOWN_DEPTH, apply_recipe, check_recipe_args
 from ..architectures import WAV2VEC2_FRAMES_PER_S, count_params
 from ..errors import AudioscaleError, check_choice, check_int_range
 from ..results import REPO, ResultStore
@@ -79,7 +79,7 @@ class SERConfig:
             if p is not None and not 0.0 <= p < 1.0:
                 raise AudioscaleError(f"{name}={p!r}: use a probability in [0, 1), or None for the backbone's own.")
         # rank/top_k against the layer count are checked once the backbone is known
-        check_recipe_args(self.recipe, self.rank, self.top_k, 10**6)
+        check_recipe_args(self.recipe, self.rank, self.top_k, UNKNOWN_DEPTH)
         self.train_config()
         return self
 
@@ -116,7 +116,7 @@ def row_config(cfg: SERConfig) -> dict:
     d = asdict(cfg)
     d["model"] = model_label(cfg.model)
     d["data"] = data_label(cfg.data)
-    rank, top_k = check_recipe_args(cfg.recipe, cfg.rank, cfg.top_k, 10**6)
+    rank, top_k = check_recipe_args(cfg.recipe, cfg.rank, cfg.top_k, UNKNOWN_DEPTH)
     d["rank"], d["top_k"] = rank, top_k
     if rank is None:
         d["alpha"] = None
