@@ -165,7 +165,10 @@ def test_clean_joins_stdout_chunks_and_drops_stderr(tmp_path):
     cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="a\n"),
                     nbformat.v4.new_output("stream", name="stderr", text="warning\n"),
                     nbformat.v4.new_output("stream", name="stdout", text="b"),
-                    nbformat.v4.new_output("stream", name="stdout", text="\n")]
+                    nbformat.v4.new_output("stream", name="stdout", text="\n"),
+                    nbformat.v4.new_output("display_data", data={
+                        "application/vnd.jupyter.widget-view+json": {"model_id": "x", "version_major": 2},
+                        "text/plain": "read-aloud: 0%| | 0/160"})]
     path = tmp_path / "n.ipynb"
     nb = nbformat.v4.new_notebook(cells=[cell])
     nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}

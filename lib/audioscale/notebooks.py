@@ -78,7 +78,7 @@ def cell_sources(nb) -> list[tuple[str, str]]:
 
 
 def clean(path: Path) -> None:
-    """Strip papermill metadata, widget state, execution timing and stderr outputs in place."""
+    """Strip papermill metadata, widget state and views, execution timing and stderr outputs in place."""
     nb = nbformat.read(path, as_version=4)
     nb.metadata.pop("papermill", None)
     nb.metadata.pop("widgets", None)  # progress-bar widgets' state: run noise, no content
@@ -88,9 +88,19 @@ def clean(path: Path) -> None:
             cell.metadata.pop(key, None)
         if cell.cell_type == "code":
             cell.outputs = _coalesce_streams([o for o in cell.get("outputs", [])
-                                              if not (o.output_type == "stream" and o.name == "stderr")])
+                                              if not (o.output_type == "stream" and o.name == "stderr")
+                                              and not _is_widget(o)])
     nb.nbformat_minor = 4
     _write(nb, path)
+
+
+def _is_widget(output) -> bool:
+    """A progress-bar widget's view (tqdm in a kernel): run noise that only appears when a cell
+    computes, so a rerun that reuses rows would differ from the committed notebook by it."""
+    return output.output_type == "display_data" and WIDGET_VIEW in output.get("data", {})
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def _write(nb, path: Path) -> None:

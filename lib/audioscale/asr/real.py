@@ -166,7 +166,7 @@ def run_window(system: AsrSystem, data: AsrData, t_frames: int, audio: str, weig
     if data.layout == "read-aloud":
         from .read_aloud import ensure_rendered
 
-        ensure_rendered([u.utt_id for u in data.utterances])  # this set only, both cores
+        ensure_rendered([u.utt_id for u in data.utterances], progress=verbose)  # this set only, both cores
     waves, kept, bad = _load_waves(data)
     if bad:
         raise AudioscaleError(f"{len(bad)} unreadable audio files in {data.name} (first: {bad[0][1]}). "
