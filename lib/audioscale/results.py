@@ -8,8 +8,9 @@ the main file stays byte-identical across reruns.
 
 - A rerun of a finished config reuses its row (``get``); ``force=True`` or the environment
   variable ``AUDIOSCALE_RECOMPUTE=1`` (set by ``make reproduce``) recomputes it.
-- Every ``put`` rewrites the file atomically (temp file + rename), sorted by key: a run
-  killed half-way loses nothing already written.
+- Every ``put`` rewrites the file atomically (temp file + rename), sorted by key, under an
+  exclusive lock (``locked``): a run killed half-way loses nothing already written, and
+  concurrent writers lose no rows.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import json
 import os
 import platform
 import tempfile
+from contextlib import contextmanager
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -82,6 +84,22 @@ def _canonical(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+@contextmanager
+def locked(path: Path):
+    """An exclusive ``flock`` on a hidden lock file beside ``path``, held for a read-modify-write:
+    two processes writing one results file (two sweeps, two shards) never lose each other's rows
+    (without it, two 16-seed runs into one store kept 31 and 30 of 32 rows)."""
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(f".{path.name}.lock"), "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def _write_atomic(df: pd.DataFrame, path: Path) -> None:
     df = _canonical(df)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -144,12 +162,13 @@ class ResultStore:
 
     @staticmethod
     def _upsert(path: Path, key: str, row: dict) -> None:
-        df = pd.read_csv(path) if path.exists() else pd.DataFrame()
-        if not df.empty:
-            df = df[df["config_key"] != key]
-        df = pd.concat([df, pd.DataFrame([row])], ignore_index=True)
-        df = df.sort_values("config_key", kind="stable").reset_index(drop=True)
-        _write_atomic(df, path)
+        with locked(path):
+            df = pd.read_csv(path) if path.exists() else pd.DataFrame()
+            if not df.empty:
+                df = df[df["config_key"] != key]
+            df = pd.concat([df, pd.DataFrame([row])], ignore_index=True)
+            df = df.sort_values("config_key", kind="stable").reset_index(drop=True)
+            _write_atomic(df, path)
 
 
 def _threads() -> int:

@@ -23,7 +23,7 @@ import torch
 
 from ..audio import SAMPLE_RATE, AudioError
 from ..errors import AudioscaleError, check_choice, check_int_range
-from ..results import REPO, ResultStore, recompute_requested
+from ..results import REPO, ResultStore, locked, recompute_requested
 from ..whisper_axes import POOLINGS, check_frames_and_stride
 from .data import AsrData, load_asr_data, portable_name
 from .decode import check_window, max_new_tokens_for, transcribe
@@ -224,12 +224,13 @@ def _write_utterances(store: ResultStore, key: str, kept, waves, tr, normalizer:
         rows.append(dict(config_id=config_id(key), utt_id=u.utt_id, audio_s=len(w) / SAMPLE_RATE,
                          n_ref_words=len(r.split()), errors=int(err), decoded_tokens=int(n), hypothesis=h))
     path = utterances_path(store)
-    old = read_utterances(store)
-    df = pd.concat([old[old["config_id"] != config_id(key)], pd.DataFrame(rows, columns=UTTERANCE_COLUMNS)],
-                   ignore_index=True).sort_values(["config_id", "utt_id"], kind="stable")
-    tmp = path.with_name(f".{path.name}.tmp")
-    df.to_csv(tmp, index=False, lineterminator="\n", float_format="%.10g")
-    os.replace(tmp, path)
+    with locked(path):  # the same read-modify-write as the store's rows: one writer at a time
+        old = read_utterances(store)
+        df = pd.concat([old[old["config_id"] != config_id(key)], pd.DataFrame(rows, columns=UTTERANCE_COLUMNS)],
+                       ignore_index=True).sort_values(["config_id", "utt_id"], kind="stable")
+        tmp = path.with_name(f".{path.name}.tmp")
+        df.to_csv(tmp, index=False, lineterminator="\n", float_format="%.10g")
+        os.replace(tmp, path)
 
 
 # ----------------------------------------------------------------------------- sweeps

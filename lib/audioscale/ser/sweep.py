@@ -13,7 +13,6 @@ Every configuration runs with ``SEEDS``; tables show mean ± std over them.
 """
 from __future__ import annotations
 
-import fcntl
 import time
 from dataclasses import dataclass, field
 
@@ -203,7 +202,7 @@ def run_sweep(configs: list[SERConfig], force: bool = False, progress: bool = Fa
         if claim and before is None and not _claim(store, rc):
             continue
         try:
-            row = run_config(cfg, scale=scale, store=_LockedStore(store), force=force,
+            row = run_config(cfg, scale=scale, store=store, force=force,
                              progress=progress, num_threads=num_threads)
         except (AudioscaleError, RuntimeError) as e:
             report.failed += 1
@@ -236,39 +235,6 @@ def _claim(store, config: dict) -> bool:
         return True
     except FileExistsError:
         return False
-
-
-class _lock:
-    """An exclusive ``flock`` next to the results file: shards never interleave their writes."""
-
-    def __init__(self, path):
-        from .run import CACHE
-        self.path = CACHE / "locks" / f"{path.parent.name}-{path.name}.lock"
-
-    def __enter__(self):
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.fh = open(self.path, "w")
-        fcntl.flock(self.fh, fcntl.LOCK_EX)
-        return self
-
-    def __exit__(self, *exc):
-        fcntl.flock(self.fh, fcntl.LOCK_UN)
-        self.fh.close()
-
-
-class _LockedStore:
-    """A ResultStore whose ``put`` holds the lock (read-modify-write of the CSV is not atomic
-    across processes)."""
-
-    def __init__(self, store):
-        self._store = store
-
-    def __getattr__(self, name):
-        return getattr(self._store, name)
-
-    def put(self, *args, **kw):
-        with _lock(self._store.path):
-            return self._store.put(*args, **kw)
 
 
 def paper_counterpart(recipe: str, rank, top_k, init: str = "pretrained") -> dict | None:
