@@ -71,9 +71,9 @@ VOICE = Voice()
 
 def cache_dir() -> Path:
     """``$AUDIOSCALE_CACHE/read-aloud/<VOICE_ID>`` (default ``<repo>/.cache``), as the embedded corpora."""
-    from ..results import REPO
+    from ..results import cache_root
 
-    return Path(os.environ.get("AUDIOSCALE_CACHE", REPO / ".cache")) / "read-aloud" / VOICE_ID
+    return cache_root() / "read-aloud" / VOICE_ID
 
 
 @lru_cache(maxsize=None)

@@ -36,7 +36,7 @@ import numpy as np
 
 from ..errors import AudioscaleError, check_choice, check_int_range
 from . import speech, text
-from .models import WINDOW_S, repo_root
+from .models import WINDOW_S
 
 CORPUS_VERSION = 1  # bump when generation changes: it is part of every cache key
 HALF_WINDOW_S = WINDOW_S / 2
@@ -79,7 +79,9 @@ class _Plan:
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("AUDIOSCALE_CACHE", repo_root() / ".cache")) / "embedded"
+    from ..results import cache_root
+
+    return cache_root() / "embedded"
 
 
 def _draw_plan(split: str, seed: int, index: int, sentence: str, voices, rate_wpm=(85, 200)) -> _Plan:

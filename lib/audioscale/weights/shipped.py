@@ -79,9 +79,9 @@ SOURCE_FILE = "WEIGHTS_SOURCE.json"
 
 
 def cache_root() -> Path:
-    from ..results import REPO
+    from ..results import cache_root as root
 
-    return Path(os.environ.get("AUDIOSCALE_CACHE", REPO / ".cache")) / "weights"
+    return root() / "weights"
 
 
 def shipped(name: str) -> ShippedModel:
