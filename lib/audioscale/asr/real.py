@@ -23,7 +23,6 @@ token for token what a guarded decoder would emit. Timings are those of the ungu
 from __future__ import annotations
 
 import math
-import os
 import time
 import zlib
 from dataclasses import replace
@@ -37,7 +36,7 @@ from ..results import ResultStore
 from ..whisper_axes import check_frames_and_stride
 from .data import AsrData
 from .decode import Transcription, check_window, max_new_tokens_for, transcribe_axes
-from .run import _load_waves, _write_utterances, asr_config, flops_columns
+from .run import _load_waves, _write_utterances, asr_config, flops_columns, timing_columns
 from .system import AsrSystem, default_device, load_system
 from .wer import corpus_wer
 
@@ -133,15 +132,7 @@ def _row(system, data, kept, waves, tr, t_frames, stride, pooling, guard, n_new,
         params_m=sum(p.numel() for p in system.model.parameters()) / 1e6,
         full_encoder_frames=system.full_encoder_frames, window_s=window_s,
         **flops_columns(system, t_frames, stride, pooling, positions))
-    tm = tr.timing
-    timings = dict(rtfx=tr.rtfx, audio_s=tr.audio_s, processing_s=tm["total_s"], features_s=tm["features_s"],
-                   encoder_s=tm["encoder_s"], decoder_s=tm["decoder_s"], decoder_steps=tm["decoder_steps"],
-                   decode_ms_per_step=1000.0 * tm["decoder_s"] / max(1, tm["decoder_steps"]),
-                   batch_size=tm["batch_size"], shared_axes=tm["shared_axes"], timed_guard="none",
-                   timed_device=tm["device"], timed_dtype=tm["dtype"], warmup_batches=tm["warmup_batches"],
-                   torch_threads=torch.get_num_threads(),
-                   load_avg_1m=os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan"),
-                   finished_at=time.strftime("%Y-%m-%dT%H:%M:%S"))
+    timings = timing_columns(tr, shared_axes=tr.timing["shared_axes"], timed_guard="none")
     config = real_config(system, data, t_frames, stride, pooling, guard, n_new, limit, audio, wsource)
     row = store.put(config, metrics, timings=timings, scale="real")
     _write_utterances(store, row["config_key"], kept, waves, gtr, NORMALIZER)

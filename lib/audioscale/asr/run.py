@@ -168,22 +168,27 @@ def run_asr(model: str | AsrSystem, data: str | AsrData, encoder_frames: int | N
         params_m=sum(p.numel() for p in system.model.parameters()) / 1e6,
         full_encoder_frames=system.full_encoder_frames, window_s=system.window_s,
         **flops_columns(system, t, stride, pooling, positions, flops_conventions))
-    timing = tr.timing
-    steps = max(1, timing["decoder_steps"])
-    timings = dict(rtfx=tr.rtfx, audio_s=tr.audio_s, processing_s=timing["total_s"],
-                   features_s=timing["features_s"], encoder_s=timing["encoder_s"],
-                   decoder_s=timing["decoder_s"], decoder_steps=timing["decoder_steps"],
-                   decode_ms_per_step=1000.0 * timing["decoder_s"] / steps, batch_size=batch_size,
-                   timed_device=timing["device"], timed_dtype=timing["dtype"],
-                   warmup_batches=timing["warmup_batches"], torch_threads=torch.get_num_threads(),
-                   load_avg_1m=os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan"),
-                   finished_at=time.strftime("%Y-%m-%dT%H:%M:%S"))
-    row = store.put(config, metrics, timings=timings, scale=scale)
+    row = store.put(config, metrics, timings=timing_columns(tr), scale=scale)
     _write_utterances(store, row["config_key"], kept, waves, tr, normalizer)
     if verbose:
         print(f"{config['model']} T={t} s={stride} {pooling}: WER {score.wer_pct:.2f} % "
               f"({len(kept)} utts, {len(bad)} bad), RTFx {tr.rtfx:.1f}")
     return row
+
+
+def timing_columns(tr, **extra) -> dict:
+    """The machine-dependent columns of a row's timings line (``extra`` are inserted before the
+    machine state): what one timed ``transcribe`` pass cost."""
+    timing = tr.timing
+    steps = max(1, timing["decoder_steps"])
+    return dict(rtfx=tr.rtfx, audio_s=tr.audio_s, processing_s=timing["total_s"],
+                features_s=timing["features_s"], encoder_s=timing["encoder_s"],
+                decoder_s=timing["decoder_s"], decoder_steps=timing["decoder_steps"],
+                decode_ms_per_step=1000.0 * timing["decoder_s"] / steps, batch_size=timing["batch_size"],
+                **extra, timed_device=timing["device"], timed_dtype=timing["dtype"],
+                warmup_batches=timing["warmup_batches"], torch_threads=torch.get_num_threads(),
+                load_avg_1m=os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan"),
+                finished_at=time.strftime("%Y-%m-%dT%H:%M:%S"))
 
 
 def config_id(config_key: str) -> str:
