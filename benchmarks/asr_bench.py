@@ -6,7 +6,7 @@
    same model and audio. Both decode the same number of tokens (random weights rarely stop,
    so both are capped at ``--tokens``). Target: >= 2x.
 2. Encoder efficiency: achieved GFLOP/s of the encoder forward (FLOPs from
-   ``audioscale.flops`` ``matmul`` convention: conv front end + projections + attention)
+   ``audioscale.accounting.flops`` ``matmul`` convention: conv front end + projections + attention)
    as a fraction of a measured fp32 2048x2048 matmul. Target: >= 0.70.
 3. Decode ms per token at stride 1 vs 2 (the paper's FLOPs saving vs the time saving).
 
@@ -30,10 +30,10 @@ warnings.filterwarnings("ignore")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
-from audioscale.architectures import whisper_config  # noqa: E402
+from audioscale.models.architectures import whisper_config  # noqa: E402
 from audioscale.asr import decode, toy  # noqa: E402
 from audioscale.asr.system import load_system  # noqa: E402
-from audioscale.flops import asr_flops  # noqa: E402
+from audioscale.accounting.flops import asr_flops  # noqa: E402
 from transformers.utils import logging as hf_logging  # noqa: E402
 
 hf_logging.set_verbosity_error()
@@ -89,7 +89,6 @@ def bench_size(size: str, n_utts: int, n_tokens: int, batch_size: int) -> None:
               f"decoder {t['decoder_s']:.2f} s of {t['total_s']:.2f} s")
 
         # 2. encoder achieved GFLOP/s vs a measured matmul peak
-        decode.use_encoder_frames(system, 1500)
         feats = decode.features(system, waves[:1], 1500)
         parts = asr_flops(whisper_config(size), 1500, 1, 1, "matmul").parts
         enc_flops = parts["conv_frontend"] + parts["encoder_proj_mlp"] + parts["encoder_attention"]

@@ -13,7 +13,7 @@ import sys
 CHILD = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
-from audioscale import flops
+from audioscale.accounting import flops
 import_s = time.perf_counter() - t0
 rss_after_import_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 t0 = time.perf_counter()

@@ -12,7 +12,7 @@ would pick instead):
   pads every input to 30 s, so the paper's xT saving is not available to its users);
 - faster-whisper ``WhisperModel.transcribe`` fp32 and int8, one utterance at a time;
 - the CTranslate2 engine under it, batched like ours (``Whisper.generate``), fp32 and int8.
-And the encoder's achieved GFLOP/s (``audioscale.flops`` matmul convention) against this
+And the encoder's achieved GFLOP/s (``audioscale.accounting.flops`` matmul convention) against this
 machine's fp32 matmul peak. Target: ours fp32 >= faster-whisper fp32 at the full window.
 
 Usage: python benchmarks/real_whisper_bench.py [--models tiny.en base] [--utts 30] [--threads 2]
@@ -34,8 +34,8 @@ from audioscale.asr.decode import transcribe  # noqa: E402
 from audioscale.asr.read_aloud import render, stratified_subset  # noqa: E402
 from audioscale.asr.real import REPRODUCE_N, SAMPLE_LEN  # noqa: E402
 from audioscale.asr.system import load_system  # noqa: E402
-from audioscale.flops import asr_flops  # noqa: E402
-from audioscale.weights import shipped  # noqa: E402
+from audioscale.accounting.flops import asr_flops  # noqa: E402
+from audioscale.models.weights import shipped  # noqa: E402
 
 SR = 16000
 

@@ -37,7 +37,7 @@ def _backbone_config(name: str):
     if name == "ser-backbone-mini":
         from audioscale.embedded.models import mini_wav2vec2_config
         return mini_wav2vec2_config(num_labels=6)
-    from audioscale.architectures import wav2vec2_config
+    from audioscale.models.architectures import wav2vec2_config
     return wav2vec2_config(name, mask_time_prob=0.0, layerdrop=0.0)
 
 
@@ -45,8 +45,8 @@ def _measure(backbone: str, recipe: str, kw: dict, batch: int, duration_s: float
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    from audioscale.adaptation import apply_recipe
-    from audioscale.architectures import build_wav2vec2
+    from audioscale.models.adaptation import apply_recipe
+    from audioscale.models.architectures import build_wav2vec2
 
     torch.set_num_threads(threads)
     cfg = _backbone_config(backbone)

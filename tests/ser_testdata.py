@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from audioscale.architectures import SER_CLASSES
+from audioscale.models.architectures import SER_CLASSES
 
 SR = 16000
 REAL_CREMA_D = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "crema-d"
@@ -24,7 +24,7 @@ def tiny_wav2vec2_config(**overrides):
 
 
 def save_tiny_wav2vec2(folder: Path, seed: int = 0) -> Path:
-    from audioscale.architectures import build_wav2vec2
+    from audioscale.models.architectures import build_wav2vec2
     build_wav2vec2(tiny_wav2vec2_config(), device="cpu", seed=seed).save_pretrained(folder)
     return folder
 

@@ -11,6 +11,7 @@ import soundfile as sf
 import torch
 
 from audioscale.asr import decode, toy
+from audioscale.models.whisper_axes import encoder_window
 from audioscale.asr.data import load_asr_data
 from audioscale.asr.run import run_asr, utterances_path
 from audioscale.asr.system import WHISPER_PROMPT_TOKENS, load_system
@@ -132,7 +133,8 @@ def test_greedy_equals_generate_with_axes(system, waves):
     half = system.full_encoder_frames // 2
     for pooling in ("select", "mean"):
         ours = decode.transcribe(system, waves, half, 2, pooling, batch_size=4, max_new_tokens=N_NEW)
-        enc = decode.encode(system, decode.features(system, waves, half), 2, pooling)
+        with encoder_window(system.model, half):
+            enc = decode.encode(system, decode.features(system, waves, half), 2, pooling)
         ref = system.model.generate(encoder_outputs=BaseModelOutput(last_hidden_state=enc), max_new_tokens=N_NEW)
         for i, seq in enumerate(ref.tolist()):
             assert ours.token_ids[i] == _until_eos(seq), pooling
@@ -140,18 +142,17 @@ def test_greedy_equals_generate_with_axes(system, waves):
 
 def test_window_and_pooling_shapes(system, waves):
     half = system.full_encoder_frames // 2
-    decode.use_encoder_frames(system, half)
     feats = decode.features(system, waves[:2], half)
     assert feats.shape == (2, 80, 2 * half)  # the encoder runs on 2T mel frames, no padding to the window
-    full = decode.encode(system, feats, 1)
-    sel = decode.encode(system, feats, 2, "select")
-    mean = decode.encode(system, feats, 2, "mean")
+    with encoder_window(system.model, half):
+        full = decode.encode(system, feats, 1)
+        sel = decode.encode(system, feats, 2, "select")
+        mean = decode.encode(system, feats, 2, "mean")
     d = system.config.d_model
     assert full.shape == (2, half, d) and sel.shape == mean.shape == (2, half // 2, d)
     torch.testing.assert_close(sel, full[:, ::2])
     torch.testing.assert_close(mean, (full[:, 0::2] + full[:, 1::2]) / 2)
     # back to the full window: the original positional table is restored
-    decode.use_encoder_frames(system, system.full_encoder_frames)
     assert system.model.get_encoder().embed_positions.weight.shape[0] == system.full_encoder_frames
 
 
@@ -209,7 +210,7 @@ def test_run_row_counts_bad_files_and_resumes(system, ls_dir, tmp_path, monkeypa
 
 @pytest.fixture(scope="module")
 def tiny_dir(tmp_path_factory):
-    from audioscale.architectures import whisper_config
+    from audioscale.models.architectures import whisper_config
     return toy.save_system(tmp_path_factory.mktemp("tiny"), whisper_config("tiny"), seed=0)
 
 
@@ -284,7 +285,6 @@ def test_half_window_equals_a_natively_shorter_model(system, waves):
     from transformers import WhisperForConditionalGeneration
     half = system.full_encoder_frames // 2
     ours = decode.transcribe(system, waves, half, max_new_tokens=N_NEW)
-    decode.use_encoder_frames(system, system.full_encoder_frames)
     state = {k: v.clone() for k, v in system.model.state_dict().items()}
     state["model.encoder.embed_positions.weight"] = state["model.encoder.embed_positions.weight"][:half]
     cfg = system.model.config.__class__(**{**system.model.config.to_dict(), "max_source_positions": half})

@@ -9,7 +9,7 @@ import torch
 
 from audioscale import audio, notebooks, results
 from audioscale.errors import AudioscaleError
-from audioscale.whisper_axes import set_encoder_frames, subsample_encoder_states
+from audioscale.models.whisper_axes import set_encoder_frames, subsample_encoder_states
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -116,7 +116,7 @@ def test_fit_to_duration_crop_and_pad():
 # ---------------------------------------------------------------- Whisper axes
 def _tiny_whisper():
     from transformers import WhisperConfig
-    from audioscale.architectures import build_whisper
+    from audioscale.models.architectures import build_whisper
     cfg = WhisperConfig(vocab_size=50, num_mel_bins=8, d_model=16, encoder_layers=1, decoder_layers=1,
                         encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=32,
                         decoder_ffn_dim=32, max_source_positions=20, pad_token_id=0, bos_token_id=1,

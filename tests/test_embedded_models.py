@@ -257,7 +257,7 @@ def test_loading_a_model_draws_no_progress_bar_and_leaves_the_setting_alone(tmp_
     nbval then misses when rows are reused; our loader silences it only while it loads."""
     from transformers.utils import logging as hf_logging
 
-    from audioscale.architectures import load_whisper
+    from audioscale.models.architectures import load_whisper
     model, ctc = P.build("micro")
     folder = P.save_model_folder(tmp_path / "m", model, ctc, {"note": "random init"})
     hf_logging.enable_progress_bar()
@@ -298,12 +298,12 @@ def test_stage1_crops_to_the_batch_but_ends_on_the_full_window():
 def test_encoder_window_equals_a_shrunk_encoder_and_restores_the_model():
     import copy
 
-    from audioscale.whisper_axes import set_encoder_frames
+    from audioscale.models.whisper_axes import encoder_window, set_encoder_frames
     model, _ = P.build("micro")
     model.eval()
     pos = model.model.encoder.embed_positions
     x = torch.randn(2, 80, 2 * 120)
-    with P.encoder_window(model, 120):
+    with encoder_window(model, 120):
         got = model.model.encoder(x).last_hidden_state
     want = set_encoder_frames(copy.deepcopy(model), 120).model.encoder(x).last_hidden_state
     assert torch.equal(got, want)

@@ -1,7 +1,8 @@
 """FLOPs conventions: the paper's column is reproduced, and two independent routes agree."""
 import pytest
 
-from audioscale import flops, paper
+from audioscale.accounting import flops
+from audioscale import paper
 from audioscale.errors import AudioscaleError
 
 # The two ASR rows the reconstructed paper formula does not reproduce at n = 10 decoded
@@ -76,7 +77,7 @@ def test_stride_two_saves_about_29_percent_under_paper_convention_only():
 
 
 def test_ser_real_frame_count_is_199_at_4_seconds():
-    from audioscale.architectures import wav2vec2_config
+    from audioscale.models.architectures import wav2vec2_config
     assert flops.cnn_frames(wav2vec2_config("wav2vec2-base"), 64000)[-1] == 199
 
 

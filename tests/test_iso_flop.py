@@ -7,7 +7,7 @@ import pytest
 
 from audioscale import paper
 from audioscale.errors import AudioscaleError
-from audioscale.iso_flop import (best_under_budget, iso_flop_curves, joint_vs_star, log_spaced_budgets,
+from audioscale.analysis.iso_flop import (best_under_budget, iso_flop_curves, joint_vs_star, log_spaced_budgets,
                                  optimal_size, star_rows)
 
 AXES = ["size", "frames", "stride"]
@@ -92,7 +92,7 @@ def test_paper_rows_and_budgets():
 
 
 def test_base_config_prefers_run_configurations():
-    from audioscale.iso_flop import base_config
+    from audioscale.analysis.iso_flop import base_config
     df = _sweep()
     assert base_config(df, AXES) == {"size": 16, "frames": 8, "stride": 1}
     assert base_config(df, AXES, prefer={"frames": 4, "stride": 3}) == {"size": 16, "frames": 4, "stride": 1}
@@ -109,14 +109,14 @@ def test_rounded_budgets_snap_to_nearby_frontier_points():
 
 
 def test_base_config_breaks_cost_ties_by_metric():
-    from audioscale.iso_flop import base_config
+    from audioscale.analysis.iso_flop import base_config
     df = pd.DataFrame({"m": ["a", "b", "b"], "r": [8, 8, 16], "gflops": [1.0, 2.0, 2.0], "ua_pct": [50.0, 60.0, 70.0]})
     assert base_config(df, ["m", "r"]) == {"m": "b", "r": 8}
     assert base_config(df, ["m", "r"], error="ua_pct", maximize=True) == {"m": "b", "r": 16}
 
 
 def test_model_size_is_the_full_window_count():
-    from audioscale.iso_flop import model_size
+    from audioscale.analysis.iso_flop import model_size
     df = pd.DataFrame({"model": ["a", "a", "b"], "params_m": [0.17, 0.16, 0.29]})
     assert model_size(df).tolist() == [0.17, 0.17, 0.29]
     with pytest.raises(AudioscaleError, match="params_m"):

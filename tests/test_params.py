@@ -2,9 +2,9 @@
 import pytest
 import torch
 
-from audioscale import params
-from audioscale.adaptation import apply_recipe, expected_trainable_params
-from audioscale.architectures import build_wav2vec2, build_whisper, count_params, wav2vec2_config
+from audioscale.accounting import params
+from audioscale.models.adaptation import apply_recipe, expected_trainable_params
+from audioscale.models.architectures import build_wav2vec2, build_whisper, count_params, wav2vec2_config
 from audioscale.errors import AudioscaleError
 
 TRANSFORMERS_COUNTS_M = {"tiny": 37.76064, "small": 241.734912, "medium": 763.85792, "large-v3": 1543.49056}

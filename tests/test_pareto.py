@@ -7,7 +7,7 @@ import pytest
 
 from audioscale import paper
 from audioscale.errors import AudioscaleError
-from audioscale.pareto import collapse_seeds, dominated_mask, dominators, marginal_value, pareto_frontier
+from audioscale.analysis.pareto import collapse_seeds, dominated_mask, dominators, marginal_value, pareto_frontier
 
 
 def _points():
@@ -142,7 +142,7 @@ def test_collapse_seeds():
 
 
 def test_configurations_from_result_store_rows(tmp_path):
-    from audioscale.pareto import asr_labels, configurations, cost_column, ser_labels
+    from audioscale.analysis.pareto import asr_labels, configurations, cost_column, ser_labels
     from audioscale.results import ResultStore
 
     store = ResultStore("ser_fake", root=tmp_path)
@@ -165,7 +165,7 @@ def test_configurations_from_result_store_rows(tmp_path):
 
 
 def test_one_eval_set():
-    from audioscale.pareto import one_eval_set
+    from audioscale.analysis.pareto import one_eval_set
     df = pd.DataFrame({"data": ["seen", "unseen", "unseen"], "gflops": [1.0, 1.0, 2.0], "wer_pct": [1.0, 2.0, 1.5]})
     df.attrs["axes"] = ["model", "data"]
     out = one_eval_set(df)
@@ -175,7 +175,7 @@ def test_one_eval_set():
 
 
 def test_short_model_names():
-    from audioscale.pareto import short_model_names
+    from audioscale.analysis.pareto import short_model_names
     s = pd.Series(["checkpoints/asr-mini-tiny", "checkpoints/asr-mini-small", "checkpoints/asr-mini-tiny"])
     assert short_model_names(s).tolist() == ["tiny", "small", "tiny"]
     assert short_model_names(pd.Series(["tiny", "small"])).tolist() == ["tiny", "small"]
@@ -183,7 +183,7 @@ def test_short_model_names():
 
 
 def test_one_eval_set_leaves_out_rows_scored_on_a_subset():
-    from audioscale.pareto import one_eval_set
+    from audioscale.analysis.pareto import one_eval_set
     df = pd.DataFrame({"data": ["d", "d", "d"], "limit": [-1, -1, 16], "gflops": [1.0, 2.0, 1.0],
                        "wer_pct": [3.0, 2.0, 1.0]})
     df.attrs["axes"] = ["model", "limit"]
@@ -195,7 +195,7 @@ def test_one_eval_set_leaves_out_rows_scored_on_a_subset():
 
 
 def test_dominations_at_the_paper_750_frame_rows():
-    from audioscale.pareto import dominations_at, frontier_status
+    from audioscale.analysis.pareto import dominations_at, frontier_status
     df = _asr()
     t = dominations_at(df, "encoder_frames", 750, label="label").set_index("label")
     assert list(t.index) == ["tiny-750-s1", "small-750-s1", "medium-750-s1", "large-v3-750-s1"]  # cheapest first
@@ -211,7 +211,7 @@ def test_dominations_at_the_paper_750_frame_rows():
 
 
 def test_dominations_at_separates_same_axis_dominators():
-    from audioscale.pareto import dominations_at
+    from audioscale.analysis.pareto import dominations_at
     # x750b is beaten by x750a (same window, cheaper) and by y1500 (other window, costlier than x750a).
     df = pd.DataFrame({"label": ["x750a", "x750b", "y1500"], "frames": [750, 750.0, 1500],
                        "gflops": [1.0, 4.0, 3.0], "wer_pct": [5.0, 9.0, 4.0]})
@@ -223,7 +223,7 @@ def test_dominations_at_separates_same_axis_dominators():
 
 
 def test_axis_summary_rates_beside_and_order():
-    from audioscale.pareto import axis_order, axis_summary, rates_beside
+    from audioscale.analysis.pareto import axis_order, axis_summary, rates_beside
     mv = marginal_value(_asr(), ["model", "encoder_frames", "stride"], ["model", "encoder_frames", "stride"])
     paper_s = axis_summary(mv).set_index("axis")
     assert paper_s.loc["stride", "steps"] == 3
@@ -239,7 +239,7 @@ def test_axis_summary_rates_beside_and_order():
 
 
 def test_asr_points_from_result_rows(tmp_path):
-    from audioscale.pareto import asr_points
+    from audioscale.analysis.pareto import asr_points
     from audioscale.results import ResultStore
 
     store = ResultStore("asr_fake", root=tmp_path)
@@ -261,7 +261,7 @@ def test_asr_points_from_result_rows(tmp_path):
 
 
 def test_figures_spread_offsets_moves_only_overlapping_labels():
-    from audioscale.figures import spread_offsets
+    from audioscale.plots import spread_offsets
     boxes = np.array([[0.0, 0.0], [5.0, 2.0], [100.0, 1.0], [0.0, 30.0]])  # lower-left corners, points
     sizes = np.array([[40.0, 9.0]] * 4)
     out = spread_offsets(boxes, sizes, pad=1.0)
@@ -280,7 +280,7 @@ def test_figures_spread_offsets_moves_only_overlapping_labels():
 
 
 def test_paired_wer_intervals():
-    from audioscale.pareto import paired_wer_intervals
+    from audioscale.analysis.pareto import paired_wer_intervals
     rng = np.random.default_rng(0)
     words = rng.integers(5, 30, size=200)
     good = rng.binomial(words, 0.05) + 1
@@ -304,7 +304,7 @@ def test_paired_wer_intervals():
 
 def test_asr_utterance_errors_labels_rows_like_asr_points():
     from audioscale.asr.run import config_id
-    from audioscale.pareto import asr_points, asr_utterance_errors
+    from audioscale.analysis.pareto import asr_points, asr_utterance_errors
     from audioscale.results import config_key
     cfgs = [{"model": "m/asr-mini-tiny", "encoder_frames": 750, "stride": 2, "pooling": "mean"},
             {"model": "m/asr-mini-base", "encoder_frames": 1500, "stride": 1, "pooling": "select"}]

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from audioscale.errors import AudioscaleError
-from audioscale.weights import ct2_format, ct2_to_hf, shipped
+from audioscale.models.weights import ct2_format, ct2_to_hf, shipped
 
 GOLDEN = Path(__file__).parent / "data" / "real_whisper_golden_ids.json"
 
@@ -179,7 +179,7 @@ def test_missing_part_names_the_file(tmp_path, monkeypatch):
 
 
 def test_offline_hub_id_resolves_to_the_conversion(tmp_path, monkeypatch):
-    from audioscale.architectures import resolve_source
+    from audioscale.models.architectures import resolve_source
 
     monkeypatch.setenv("AUDIOSCALE_CACHE", str(tmp_path))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
@@ -259,7 +259,8 @@ def test_committed_real_check_row_recomputes_exactly(tmp_path):
     import pandas as pd
 
     from audioscale.asr import real
-    from audioscale.results import REPO, ResultStore
+    from audioscale.paths import REPO
+    from audioscale.results import ResultStore
 
     committed = REPO / "results" / "asr_real.csv"
     if not _installed("tiny.en"):

@@ -5,8 +5,8 @@ import pytest
 
 from audioscale import paper
 from audioscale.errors import AudioscaleError
-from audioscale.pareto import pareto_frontier
-from audioscale.scaling_law import bootstrap_fits, fit_power_law, fit_with_ci, leave_one_group_out
+from audioscale.analysis.pareto import pareto_frontier
+from audioscale.analysis.scaling_law import bootstrap_fits, fit_power_law, fit_with_ci, leave_one_group_out
 
 A, B, E = 50.0, 0.3, 2.0
 COST = np.geomspace(10.0, 1e4, 12)

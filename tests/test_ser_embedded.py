@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from audioscale.results import REPO, ResultStore
+from audioscale.paths import REPO
+from audioscale.results import ResultStore
 from audioscale.ser import data as serdata
 from audioscale.ser import emotion_corpus as ec
 from audioscale.ser.prosody import FEATURES, features

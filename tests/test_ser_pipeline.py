@@ -80,7 +80,7 @@ def test_cached_cnn_gives_the_same_numbers(world):
 
 
 def test_cached_prefix_gives_the_same_numbers_and_keeps_gradients(world):
-    from audioscale.adaptation import apply_recipe
+    from audioscale.models.adaptation import apply_recipe
     model = apply_recipe(load_backbone(str(world["model"]), seed=0), "lora+top-k", rank=2, top_k=1).model.eval()
     waves = [np.random.default_rng(i).standard_normal(9000 + 3000 * i).astype(np.float32) for i in range(3)]
     x, m = prepare_batch(waves, 1.0)
@@ -129,7 +129,7 @@ def test_fast_frame_mask_is_bit_identical(world):
 def test_trimmed_padding_gives_the_same_logits_and_gradients(world):
     """Dropping the all-padding tail changes only float rounding under masked pooling, and
     nothing at all without a mask (pooling="all" sees the padding by definition)."""
-    from audioscale.adaptation import apply_recipe
+    from audioscale.models.adaptation import apply_recipe
     model = apply_recipe(load_backbone(str(world["model"]), seed=0), "lora+top-k", rank=2, top_k=1).model.eval()
     waves = [np.random.default_rng(i).standard_normal(6000 + 2500 * i).astype(np.float32) for i in range(3)]
     x, m = prepare_batch(waves, 2.0)  # 32 000 samples; the longest clip has 11 000
@@ -168,7 +168,7 @@ def _split(world):
 
 
 def _fresh(world):
-    from audioscale.adaptation import apply_recipe
+    from audioscale.models.adaptation import apply_recipe
     return apply_recipe(load_backbone(str(world["model"]), seed=0), "lora+top-k", rank=2, top_k=1).model
 
 

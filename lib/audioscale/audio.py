@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from .errors import AudioscaleError
+from .paths import SAMPLE_RATE
 
-SAMPLE_RATE = 16_000
 
 
 class AudioError(AudioscaleError):

@@ -29,7 +29,8 @@ from pathlib import Path
 
 import nbformat
 
-REPO = Path(__file__).resolve().parents[2]
+from .paths import REPO
+
 NOTEBOOK_DIR = REPO / "notebooks"
 SRC_DIR = NOTEBOOK_DIR / "src"
 # Each runs FlopCounterMode over every paper configuration (large-v3 included): ~100-120 s,

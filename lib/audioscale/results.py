@@ -25,14 +25,8 @@ from pathlib import Path
 
 import pandas as pd
 
-REPO = Path(__file__).resolve().parents[2]
-RESULTS_DIR = Path(os.environ.get("AUDIOSCALE_RESULTS", REPO / "results"))
+from .paths import RESULTS_DIR
 
-
-def cache_root() -> Path:
-    """Where rebuildable artefacts go (corpora, renders, converted weights): ``$AUDIOSCALE_CACHE``,
-    else ``<repo>/.cache``; read at each call so a test or a user can point it elsewhere."""
-    return Path(os.environ.get("AUDIOSCALE_CACHE", REPO / ".cache"))
 _VERSIONED = ("torch", "transformers", "peft", "jiwer", "numpy", "openai-whisper", "scikit-learn")
 
 

@@ -22,7 +22,7 @@
 # | `matmul` | an exact analytic count of a KV-cached greedy decoder (conv front-end, both attention products, cross-attention K/V once, logits) |
 # | `measured` | `torch.utils.flop_counter.FlopCounterMode` over a real transformers forward (xT and xV applied) on the meta device |
 #
-# Code: `audioscale.flops`, `audioscale.params`, `audioscale.adaptation`.
+# Code: `audioscale.accounting.flops`, `audioscale.accounting.params`, `audioscale.models.adaptation`.
 
 # %% tags=["parameters"]
 decoded_tokens = 10       # the paper's formula behaves as if every utterance decodes 10 tokens
@@ -35,7 +35,9 @@ warnings.filterwarnings("ignore")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from audioscale import accounting_figures as figs, figures, flops, paper, params
+from audioscale.plots import accounting as figs
+from audioscale import paper, plots
+from audioscale.accounting import flops, params
 
 pd.set_option("display.width", 200)
 pd.set_option("display.max_columns", 30)
@@ -130,13 +132,13 @@ print(real.to_string(index=False, float_format=lambda v: f"{v:.1f}"))
 # ## 3 · Where the FLOPs go
 #
 # Figure `figures/00_compute_budget_flops_breakdown.png`, drawn by
-# `audioscale.accounting_figures.plot_breakdown`.
+# `audioscale.plots.accounting.plot_breakdown`.
 
 # %%
 configs = list(paper.asr_table()[["model", "encoder_frames", "stride"]].itertuples(index=False, name=None))
 bd = figs.breakdown_frame(configs, ("paper", "matmul"), decoded_tokens)
 fig = figs.plot_breakdown(bd)
-figures.save_figure(fig, "00_compute_budget", "flops_breakdown")
+plots.save_figure(fig, "00_compute_budget", "flops_breakdown")
 plt.show()
 share = bd.pivot_table(index=["config", "convention"], columns="part", values="gflops", sort=False)
 share = share.div(share.sum(axis=1), axis=0) * 100
@@ -151,7 +153,7 @@ print(share.round(1).to_string())
 # %%
 fig, curve = figs.plot_flops_vs_frames(["tiny", "small", "medium", "large-v3"], [250, 500, 750, 1000, 1250, 1500],
                                        decoded_tokens=decoded_tokens)
-figures.save_figure(fig, "00_compute_budget", "flops_vs_frames")
+plots.save_figure(fig, "00_compute_budget", "flops_vs_frames")
 plt.show()
 
 # %% [markdown]

@@ -19,7 +19,7 @@
 # verdict is about the *effect*: the relative WER change per size step.
 #
 # Protocol (`audioscale.asr`): greedy decoding with a KV cache, Whisper's `EnglishTextNormalizer`,
-# corpus WER (jiwer); FLOPs from `audioscale.flops`. Rows are read from `results/asr_<scale>.csv`;
+# corpus WER (jiwer); FLOPs from `audioscale.accounting.flops`. Rows are read from `results/asr_<scale>.csv`;
 # only missing configurations are computed (`AUDIOSCALE_RECOMPUTE=1` recomputes all).
 
 # %% tags=["parameters"]
@@ -38,11 +38,11 @@ warnings.filterwarnings("ignore")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from audioscale import figures
+from audioscale import plots
 from audioscale.asr import real_report, report
 
 pd.set_option("display.width", 160)
-figures.apply_style()
+plots.apply_style()
 NB = "01_asr_model_size"
 
 rows = report.load_rows(scale, compute=True, model_ids=model_ids or None, data_dir=data_dir, limit=limit)
@@ -103,7 +103,7 @@ if HAVE_REAL:
 # %%
 if HAVE_REAL:
     fig = real_report.wer_vs_gflops_figure(real_rows, real_guard, convention)
-    print(figures.save_figure(fig, NB, "real_wer_vs_gflops"))
+    print(plots.save_figure(fig, NB, "real_wer_vs_gflops"))
     plt.close(fig)
 
 # %% [markdown]
@@ -115,7 +115,7 @@ if HAVE_REAL:
 # %% [markdown]
 # ## 1. Compute per utterance: the paper's GFLOPs, two ways
 #
-# The paper's GFLOPs column is reproduced by `audioscale.flops`'s `paper` convention with 10
+# The paper's GFLOPs column is reproduced by `audioscale.accounting.flops`'s `paper` convention with 10
 # decoded tokens (nine rows exactly; tiny-750 and medium-750 are off — both match 9.5 tokens,
 # probably typos). Beside it, the exact matmul count of a KV-cached decoder (`matmul`), at the
 # formula's 10 tokens and at 25 decoder positions (a real test-other transcript: ~20 text tokens
@@ -200,5 +200,5 @@ if HAVE_ROWS and "rtfx" in rows:
 # %%
 if HAVE_ROWS:
     fig = report.wer_vs_gflops_figure(rows, "size", convention)
-    print(figures.save_figure(fig, NB, "wer_vs_gflops"))
+    print(plots.save_figure(fig, NB, "wer_vs_gflops"))
     plt.close(fig)  # saved to figures/; not displayed inline (keeps nbval independent of the backend)

@@ -4,7 +4,7 @@
 # The paper halves Whisper's encoder window, 1500 → 750 frames (30 s → 15 s of audio), and
 # reports roughly half the FLOPs for +2.5…+3.0 WER points at every model size.
 #
-# **How the change is made** (`audioscale.whisper_axes.set_encoder_frames`): stock Whisper only
+# **How the change is made** (`audioscale.models.whisper_axes.set_encoder_frames`): stock Whisper only
 # accepts exactly 3000 mel frames. We slice the encoder's sinusoidal positional table to its
 # first T rows and feed the first 2T mel frames, so the encoder really runs on T tokens (no
 # padding back to 30 s, hence the FLOPs saving). Audio after T × 20 ms is not heard.
@@ -33,11 +33,11 @@ warnings.filterwarnings("ignore")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from audioscale import figures
+from audioscale import plots
 from audioscale.asr import duration, real_report, report
 
 pd.set_option("display.width", 160)
-figures.apply_style()
+plots.apply_style()
 NB = "02_asr_encoder_frames"
 
 # compute="missing": under `make reproduce` notebook 01 has just recomputed the sweep; reuse its rows
@@ -185,7 +185,7 @@ if HAVE_ROWS and "rtfx" in rows:
 # %%
 if HAVE_ROWS:
     fig = report.wer_vs_gflops_figure(rows, "frames", convention)
-    print(figures.save_figure(fig, NB, "wer_vs_gflops"))
+    print(plots.save_figure(fig, NB, "wer_vs_gflops"))
     plt.close(fig)  # saved to figures/; not displayed inline (keeps nbval independent of the backend)
 
 # %% [markdown]

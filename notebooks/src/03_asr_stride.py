@@ -5,7 +5,7 @@
 # cross-attention, at the full window. It reports ~28–30 % fewer total FLOPs for +0.27…+0.30 WER
 # points (tiny, small, medium).
 #
-# **How the change is made** (`audioscale.whisper_axes.subsample_encoder_states`): the encoder
+# **How the change is made** (`audioscale.models.whisper_axes.subsample_encoder_states`): the encoder
 # runs unchanged; its T output tokens become T/s by `select` (keep every s-th token) or `mean`
 # (average non-overlapping groups of s). The paper does not say which; we run both.
 #
@@ -31,11 +31,11 @@ warnings.filterwarnings("ignore")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from audioscale import figures
+from audioscale import plots
 from audioscale.asr import real_report, report
 
 pd.set_option("display.width", 160)
-figures.apply_style()
+plots.apply_style()
 NB = "03_asr_stride"
 
 # compute="missing": under `make reproduce` notebook 01 has just recomputed the sweep; reuse its rows
@@ -114,7 +114,7 @@ if HAVE_ROWS:
 # %% [markdown]
 # ## 2. FLOPs saving beside the measured time saving
 #
-# The FLOPs columns are deterministic (from `audioscale.flops`, at each row's measured decoder
+# The FLOPs columns are deterministic (from `audioscale.accounting.flops`, at each row's measured decoder
 # positions for ours): the paper's convention and the exact matmul count with a KV cache.
 
 # %%
@@ -148,7 +148,7 @@ if HAVE_ROWS and "decoder_s" in rows:
 # %%
 if HAVE_ROWS:
     fig = report.wer_vs_gflops_figure(rows, "stride", convention)
-    print(figures.save_figure(fig, NB, "wer_vs_gflops"))
+    print(plots.save_figure(fig, NB, "wer_vs_gflops"))
     plt.close(fig)  # saved to figures/; not displayed inline (keeps nbval independent of the backend)
 
 # %%
@@ -161,5 +161,5 @@ if HAVE_ROWS and "decoder_s" in rows:
     ax.axhline(0, color="0.3", lw=0.8)
     ax.legend(fontsize=8)
     ax.set_title("FLOPs saving vs measured time saving (this machine)", fontsize=10)
-    print(figures.save_figure(ax.figure, NB, "flops_vs_time_saving"))
+    print(plots.save_figure(ax.figure, NB, "flops_vs_time_saving"))
     plt.close(ax.figure)

@@ -44,13 +44,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from audioscale import figures
+from audioscale import plots
 from audioscale.ser import emotion_corpus, report, sweep
 from audioscale.ser.prosody import baseline_row
 from audioscale.results import recompute_requested
 
 NB = "04_ser_duration"
-figures.apply_style()
+plots.apply_style()
 pd.set_option("display.width", 200)
 if scale == "embedded":
     configs = sweep.study_configs("duration", seeds=seeds)
@@ -126,7 +126,7 @@ print(show.sort_values(["pooling", "duration_s"]).to_string(
 # completeness only; what can agree is the **direction** of each effect. GFLOPs per clip:
 # `gflops_paper` = 2·N·50·duration_s (the paper's convention: N counts the whole classifier,
 # so it is linear in duration whatever the recipe); `gflops_matmul` = the exact count of
-# `audioscale.flops` (real CNN frame count and the attention's quadratic term).
+# `audioscale.accounting.flops` (real CNN frame count and the attention's quadratic term).
 #
 # ## 4 · The paper's effects, ours beside them
 
@@ -170,7 +170,7 @@ ax.set_title(f"ours ({scale}): UA vs clip duration (mean ± std, {len(seeds)} se
 ax.set_xlabel("clip duration (s)"); ax.set_ylabel("UA (%)"); ax.set_xticks(list(sweep.DURATIONS_S))
 ax.legend(loc="lower right", fontsize=8)
 fig.tight_layout()
-print(figures.save_figure(fig, NB, "ua_vs_duration"))
+print(plots.save_figure(fig, NB, "ua_vs_duration"))
 plt.close(fig)
 
 # %% [markdown]

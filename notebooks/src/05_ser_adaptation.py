@@ -14,7 +14,7 @@
 # layers stands for top-4 of 24, top-2 (all layers) for top-8. Two controls the paper lacks:
 # the head alone on the frozen backbone, and the reference recipe on a randomly initialised
 # backbone (what the embedded pretraining is worth). One learning rate for every recipe.
-# Code: `audioscale.adaptation` (recipes), `audioscale.ser` (training, rows, tables).
+# Code: `audioscale.models.adaptation` (recipes), `audioscale.ser` (training, rows, tables).
 
 # %% tags=["parameters"]
 # scale: "embedded" (this study) or "paper" (paper_model on the CREMA-D folder paper_data)
@@ -33,11 +33,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from audioscale import figures, params
+from audioscale import plots
+from audioscale.accounting import params
 from audioscale.ser import report, sweep
 
 NB = "05_ser_adaptation"
-figures.apply_style()
+plots.apply_style()
 pd.set_option("display.width", 200)
 if scale == "embedded":
     configs = sweep.study_configs("adaptation", seeds=seeds)
@@ -53,7 +54,7 @@ print(f"{len(configs)} configurations ({len(configs) // len(seeds)} settings x {
 #
 # Before training anything small, check that our recipe definitions are the paper's: build the
 # true architectures on the meta device, apply each recipe, count `requires_grad` parameters
-# (`audioscale.adaptation` also checks this against its analytic formula). The paper prints two
+# (`audioscale.models.adaptation` also checks this against its analytic formula). The paper prints two
 # trainable counts: 29.7M (base, r=16, top-4) and 315.7M (large-robust, full).
 
 # %%
@@ -180,7 +181,7 @@ ax.set_xscale("log", base=2); ax.set_xticks(list(sweep.RANKS)); ax.set_xticklabe
 ax.set_title(f"ours ({scale}): UA vs LoRA rank (mean ± std, {len(seeds)} seeds)")
 ax.set_xlabel("LoRA rank (full / head only: drawn at 16)"); ax.set_ylabel("UA (%)"); ax.legend(fontsize=7, loc="best")
 fig.tight_layout()
-print(figures.save_figure(fig, NB, "ua_vs_rank"))
+print(plots.save_figure(fig, NB, "ua_vs_rank"))
 plt.close(fig)
 
 # %% [markdown]
@@ -213,7 +214,7 @@ for init, color in (("pretrained", "#1f4e79"), ("random", "grey")):
 ax.set_xscale("log"); ax.set_xlabel("trainable parameters"); ax.set_ylabel("UA (%)")
 ax.set_title("UA vs trainable parameters (adaptation ablation)"); ax.legend(fontsize=8)
 fig.tight_layout()
-print(figures.save_figure(fig, NB, "ua_vs_cost"))
+print(plots.save_figure(fig, NB, "ua_vs_cost"))
 plt.close(fig)
 
 # %% [markdown]

@@ -10,7 +10,7 @@
 # axis), fits the saturating law error(C) = a·C^(−b) + e that EFIN (Mu et al. 2025) uses for error
 # rate vs FLOPs, and asks whether the dominated set survives a change of FLOPs-counting convention.
 #
-# Conventions (see `audioscale.pareto`): both compute and error are minimised; a configuration is
+# Conventions (see `audioscale.analysis.pareto`): both compute and error are minimised; a configuration is
 # *dominated* when another one costs no more and is no worse, strictly better on one of the two. For
 # SER the score (unweighted accuracy, UA) is maximised directly (`maximize=True`), so every gain is in
 # UA points. Costs are GFLOPs per utterance/clip under the paper's convention unless a section says
@@ -35,13 +35,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from audioscale import figures, paper, pareto, scaling_law
+from audioscale import paper, plots
+from audioscale.analysis import pareto, scaling_law
 from audioscale.asr import real_report, run
 from audioscale.results import ResultStore
 
 pd.set_option("display.width", 160)
 pd.set_option("display.max_columns", 30)
-figures.apply_style()
+plots.apply_style()
 NB = "06_pareto_scaling"
 ASR_AXES = ["model", "encoder_frames", "stride", "pooling"]
 SER_AXES = ["model", "duration_s", "recipe", "rank", "top_k"]
@@ -252,7 +253,7 @@ show(pd.concat([t.assign(world=n) for n, t in t750.items()])
 # %% [markdown]
 # ### Figure: frontiers, paper beside ours
 #
-# Drawn by `audioscale.figures.frontier_plot`: blue staircase = best error reachable at each cost,
+# Drawn by `audioscale.plots.frontier_plot`: blue staircase = best error reachable at each cost,
 # red crosses = dominated configurations with an arrow to their cheapest dominator, dotted verticals =
 # iso-FLOP guide lines. Columns: the paper, the embedded world, real Whisper on the synthetic voice
 # (ASR only; its labels cluster, so overlapping ones are moved up with a leader line, `spread=True`).
@@ -261,9 +262,9 @@ show(pd.concat([t.assign(world=n) for n, t in t750.items()])
 have_ours = ours_asr is not None or ours_ser is not None
 n_cols = 1 + have_ours + (real_asr is not None)
 fig, axes = plt.subplots(2, n_cols, figsize=(6.5 * n_cols, 9.5), squeeze=False)
-figures.frontier_plot(axes[0, 0], asr, label="label", budgets=ASR_GUIDE_GFLOPS, error_label="WER (%)",
+plots.frontier_plot(axes[0, 0], asr, label="label", budgets=ASR_GUIDE_GFLOPS, error_label="WER (%)",
                       title="ASR, paper (Whisper, LibriSpeech test-other)")
-figures.frontier_plot(axes[1, 0], ser, error="ua_pct", maximize=True, label="label", budgets=SER_GUIDE_GFLOPS,
+plots.frontier_plot(axes[1, 0], ser, error="ua_pct", maximize=True, label="label", budgets=SER_GUIDE_GFLOPS,
                       error_label="UA (%)", cost_label="GFLOPs per clip", title="SER, paper (wav2vec2, CREMA-D)")
 if have_ours:
     for ax, pts, cost, metric, mx, name in ((axes[0, 1], ours_asr, ours_asr_cost, "wer_pct", False, "ASR"),
@@ -272,12 +273,12 @@ if have_ours:
             ax.text(0.5, 0.5, f"no embedded {name} rows yet", ha="center", va="center")
             ax.set_axis_off()
             continue
-        figures.frontier_plot(ax, pts, cost, metric, maximize=mx, label="label",
+        plots.frontier_plot(ax, pts, cost, metric, maximize=mx, label="label",
                               error_label="WER (%)" if name == "ASR" else "UA (%)",
                               cost_label="GFLOPs per utterance" if name == "ASR" else "GFLOPs per clip",
                               title=f"{name}, ours (embedded world, {cost})", label_frontier=name == "ASR")
 if real_asr is not None:
-    figures.frontier_plot(axes[0, -1], real_asr, real_cost, "wer_pct", label="label",
+    plots.frontier_plot(axes[0, -1], real_asr, real_cost, "wer_pct", label="label",
                           budgets=[b for b in ASR_GUIDE_GFLOPS if b < real_asr[real_cost].max()],
                           error_label="WER (%)", title=f"ASR, {REAL} (piper joe)\ntiny.en + base, guard {REAL_GUARD}",
                           spread=True)
@@ -285,7 +286,7 @@ if real_asr is not None:
                      ha="center", va="center", color="0.4")
     axes[1, -1].set_axis_off()
 fig.tight_layout()
-print(figures.save_figure(fig, NB, "frontiers"))
+print(plots.save_figure(fig, NB, "frontiers"))
 plt.close(fig)
 
 # %% [markdown]
@@ -363,7 +364,7 @@ if ours_ser is not None:
 # %% [markdown]
 # ## 5. A scaling law for the paper's ASR rows
 #
-# error(C) = a·C^(−b) + e, least squares in WER points, e ≥ 0 (`audioscale.scaling_law`), with
+# error(C) = a·C^(−b) + e, least squares in WER points, e ≥ 0 (`audioscale.analysis.scaling_law`), with
 # percentile intervals from a seeded residual bootstrap. Three data sets: the model-size sweep at the
 # full window (4 points: nearly as many as parameters), the Pareto frontier (9 points: the best
 # achievable WER at each compute, EFIN's framing), and all 11 rows.
@@ -461,12 +462,12 @@ if real_asr is not None:
 # %%
 fig, ax = plt.subplots(1, 2, figsize=(13, 4.8))
 ax[0].scatter(asr.loc[asr["on_frontier"], "gflops"], asr.loc[asr["on_frontier"], "wer_pct"], s=36,
-              color=figures.FRONTIER_COLOR, zorder=4, label="frontier rows")
+              color=plots.FRONTIER_COLOR, zorder=4, label="frontier rows")
 ax[0].scatter(asr.loc[~asr["on_frontier"], "gflops"], asr.loc[~asr["on_frontier"], "wer_pct"], s=44, marker="X",
-              color=figures.DOMINATED_COLOR, zorder=4, label="dominated rows")
-colors = ["#7f8c8d", figures.FRONTIER_COLOR, "#d35400"]
+              color=plots.DOMINATED_COLOR, zorder=4, label="dominated rows")
+colors = ["#7f8c8d", plots.FRONTIER_COLOR, "#d35400"]
 for color, (name, (d, f, boots)) in zip(colors, fits.items()):
-    figures.fit_plot(ax[0], d["gflops"], d["wer_pct"], f, boots if name == "Pareto frontier" else None,
+    plots.fit_plot(ax[0], d["gflops"], d["wer_pct"], f, boots if name == "Pareto frontier" else None,
                      level=CI_LEVEL, color=color, label=name, x_range=(15, 12000), show_points=False)
 ax[0].set_xlabel("GFLOPs per utterance (paper)")
 ax[0].set_ylabel("WER (%)")
@@ -475,19 +476,19 @@ ax[0].legend(fontsize=7)
 ax[1].axhline(0, color="0.5", lw=1)
 for g, sub in loo.groupby("held_out", sort=False):
     ax[1].scatter(sub["gflops"], sub["residual_pts"], s=40, label=f"{g} held out")
-figures.log_x(ax[1])
+plots.log_x(ax[1])
 ax[1].set_xlabel("GFLOPs per utterance (paper)")
 ax[1].set_ylabel("actual − predicted WER (points)")
 ax[1].set_title("leave-one-size-out on the frontier")
 ax[1].legend(fontsize=7)
 fig.tight_layout()
-print(figures.save_figure(fig, NB, "scaling_law"))
+print(plots.save_figure(fig, NB, "scaling_law"))
 plt.close(fig)
 
 # %% [markdown]
 # ## 6. Do the conclusions survive a change of FLOPs convention?
 #
-# `audioscale.flops.paper_config_table(convention)` recounts every configuration the paper reports:
+# `audioscale.accounting.flops.paper_config_table(convention)` recounts every configuration the paper reports:
 # `paper` (the reconstructed formula that reproduces the paper's printed GFLOPs), `matmul` (an exact
 # analytic count for a KV-cached greedy decoder: cross-attention keys/values computed once, logits and
 # conv front-end included) and `measured` (torch's FlopCounterMode over a real forward on the meta
@@ -497,9 +498,9 @@ plt.close(fig)
 # %%
 def convention_frontiers(conventions):
     try:
-        from audioscale import flops
+        from audioscale.accounting import flops
     except ImportError:
-        print("audioscale.flops is not available: this section needs it.")
+        print("audioscale.accounting.flops is not available: this section needs it.")
         return None
     out = []
     for conv in conventions:
@@ -539,10 +540,10 @@ if conv is not None and not conv.empty:
     fig, axes = plt.subplots(1, len(asr_convs), figsize=(5.2 * len(asr_convs), 4.6), sharey=True, squeeze=False)
     for ax, c in zip(axes[0], asr_convs):
         d = conv[(conv["task"] == "asr") & (conv["convention"] == c)].merge(asr[["label", "wer_pct"]], on="label")
-        figures.frontier_plot(ax, d, "gflops", "wer_pct", label="label", error_label="WER (%)",
+        plots.frontier_plot(ax, d, "gflops", "wer_pct", label="label", error_label="WER (%)",
                               cost_label=f"GFLOPs per utterance ({c})", title=f"ASR frontier, {c} convention")
     fig.tight_layout()
-    print(figures.save_figure(fig, NB, "conventions"))
+    print(plots.save_figure(fig, NB, "conventions"))
     plt.close(fig)
 
 # %% [markdown]

@@ -5,7 +5,7 @@
 # (xN model size, xT input length, xV token stride, LoRA rank) as future work. Our embedded world is
 # cheap enough to run every combination: `results/asr_embedded.csv` holds all of model size × encoder
 # frames × stride × pooling, `results/ser_embedded.csv` all of duration × LoRA rank × top-k (per seed).
-# This notebook asks three questions of those rows (`audioscale.iso_flop`):
+# This notebook asks three questions of those rows (`audioscale.analysis.iso_flop`):
 #
 # 1. **Best configuration per budget.** For a compute budget B, the best configuration with cost ≤ B.
 # 2. **What a star sweep would have picked.** A star (one-factor-at-a-time) sweep runs only
@@ -42,13 +42,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from audioscale import figures, iso_flop, paper, pareto
+from audioscale import paper, plots
+from audioscale.analysis import iso_flop, pareto
 from audioscale.asr import real_report, run
 from audioscale.results import ResultStore
 
 pd.set_option("display.width", 160)
 pd.set_option("display.max_columns", 30)
-figures.apply_style()
+plots.apply_style()
 NB = "07_iso_flop_sweep"
 REAL = "real Whisper, synthetic voice"  # the real rows' world, named wherever its numbers are printed
 
@@ -228,14 +229,14 @@ if real_pts is not None:  # its labels cluster (nearly equal cost and WER): spre
     sweeps.append((real_pts, real_cost, real_budgets, real_vs, real_curves, f"{REAL}, piper joe", True))
 fig, axes = plt.subplots(len(sweeps), 3, figsize=(17, 4.8 * len(sweeps)), squeeze=False)
 for ax, (pts, cost, budgets, vs, curves, source, spread) in zip(axes, sweeps):
-    figures.frontier_plot(ax[0], pts, cost, "wer_pct", label="label", budgets=budgets,
+    plots.frontier_plot(ax[0], pts, cost, "wer_pct", label="label", budgets=budgets,
                           error_label="WER (%)", title=f"ASR joint sweep ({source})", spread=spread)
-    figures.budget_choice_plot(ax[1], vs, "wer_pct", error_label="best WER within budget (%)")
+    plots.budget_choice_plot(ax[1], vs, "wer_pct", error_label="best WER within budget (%)")
     ax[1].set_title(f"joint search vs star sweep ({source})")
-    figures.iso_flop_plot(ax[2], curves, asr_size, "wer_pct", size_label="parameters (M)", error_label="WER (%)")
+    plots.iso_flop_plot(ax[2], curves, asr_size, "wer_pct", size_label="parameters (M)", error_label="WER (%)")
     ax[2].set_title("iso-FLOP curves (interpolated in log-compute)")
 fig.tight_layout()
-print(figures.save_figure(fig, NB, "asr"))
+print(plots.save_figure(fig, NB, "asr"))
 plt.close(fig)
 
 # %% [markdown]
@@ -263,16 +264,16 @@ if "ua_pct_std" in ser_pts:
 
 # %%
 fig, ax = plt.subplots(1, 3, figsize=(17, 4.8))
-figures.frontier_plot(ax[0], ser_pts, ser_cost, "ua_pct", maximize=True, label="label", budgets=ser_budgets,
+plots.frontier_plot(ax[0], ser_pts, ser_cost, "ua_pct", maximize=True, label="label", budgets=ser_budgets,
                       error_label="UA (%)", cost_label="GFLOPs per clip", title=f"SER joint sweep ({ser_source})",
                       label_frontier=True)
-figures.budget_choice_plot(ax[1], ser_vs, "ua_pct", error_label="best UA within budget (%)")
+plots.budget_choice_plot(ax[1], ser_vs, "ua_pct", error_label="best UA within budget (%)")
 ax[1].set_title("joint search vs star sweep")
-figures.iso_flop_plot(ax[2], ser_curves, ser_size, "ua_pct", maximize=True, error_label="UA (%)",
+plots.iso_flop_plot(ax[2], ser_curves, ser_size, "ua_pct", maximize=True, error_label="UA (%)",
                       size_label="parameters (M)" if ser_size == "params_m" else ser_size)
 ax[2].set_title("iso-FLOP curves (interpolated in log-compute)")
 fig.tight_layout()
-print(figures.save_figure(fig, NB, "ser"))
+print(plots.save_figure(fig, NB, "ser"))
 plt.close(fig)
 
 # %% [markdown]

@@ -25,7 +25,8 @@ from typing import Callable
 
 import numpy as np
 
-from ..audio import SAMPLE_RATE, AudioError, check_wave, load_audio, resample
+from ..audio import AudioError, check_wave, load_audio, resample
+from ..paths import SAMPLE_RATE
 from ..errors import AudioscaleError
 from ..textfile import read_text
 
@@ -73,7 +74,7 @@ class AsrData:
 def portable_name(source: str | Path) -> str:
     """A machine-independent label for a local path: relative to the repository when
     possible (rows and notebooks must not carry /work or /tmp paths)."""
-    from ..results import REPO
+    from ..paths import REPO
 
     p = Path(source).expanduser()
     if not p.exists():

@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ..audio import SAMPLE_RATE
+from ..paths import SAMPLE_RATE
 from ..errors import AudioscaleError, check_choice, check_int_range
-from ..whisper_axes import POOLINGS, check_frames_and_stride, set_encoder_frames, subsample_encoder_states
+from ..models.whisper_axes import POOLINGS, check_frames_and_stride, encoder_window, subsample_encoder_states
 from .system import AsrSystem
 
 
@@ -46,22 +46,6 @@ class Transcription:
     def rtfx(self) -> float:
         """Inverse real-time factor: audio seconds per processing second (higher = faster)."""
         return self.audio_s / self.timing["total_s"] if self.timing.get("total_s") else float("nan")
-
-
-def use_encoder_frames(system: AsrSystem, encoder_frames: int) -> None:
-    """Set the system's encoder window to T tokens, restoring the full table first (so one
-    loaded system can be evaluated at several T)."""
-    model = system.model
-    encoder = model.get_encoder()
-    full = system.full_encoder_frames
-    check_window(system, encoder_frames)
-    if not hasattr(system, "_full_positions"):
-        system._full_positions = encoder.embed_positions
-    if encoder.embed_positions.weight.shape[0] != full:
-        encoder.embed_positions = system._full_positions
-        encoder.config.max_source_positions = full
-        model.config.max_source_positions = full
-    set_encoder_frames(model, encoder_frames)
 
 
 def check_window(system: AsrSystem, encoder_frames) -> int:
@@ -224,7 +208,11 @@ def transcribe_axes(system: AsrSystem, waves: list[np.ndarray], encoder_frames: 
     batch_size = check_int_range("batch_size", batch_size, 1, None, fix="Use e.g. 16.")
     beam_size = check_int_range("beam_size", beam_size, 1, None, fix="Use 1 (greedy) or e.g. 5.")
     n_new = max_new_tokens_for(system, max_new_tokens)
-    use_encoder_frames(system, t_frames)
+    with encoder_window(system.model, t_frames):
+        return _decode_in_window(system, waves, t_frames, axes, batch_size, beam_size, n_new, warmup, drop_finished)
+
+
+def _decode_in_window(system, waves, t_frames, axes, batch_size, beam_size, n_new, warmup, drop_finished):
     pad = system.model.generation_config.pad_token_id
 
     # Longest first: similar lengths share a batch, so the decoder loop wastes fewer steps.

@@ -95,7 +95,7 @@ def shared_manifest(name: str = "librispeech-test-other") -> "Path | None":
     """The read-only real-data manifest beside the repository (``../shared/data``), if present."""
     from pathlib import Path
 
-    from ..results import REPO
+    from ..paths import REPO
 
     path = Path(REPO).parent / "shared" / "data" / name / f"{name.removeprefix('librispeech-')}.manifest.tsv"
     return path if path.is_file() else None

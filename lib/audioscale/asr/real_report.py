@@ -35,7 +35,7 @@ def load_rows(compute: bool | str = True, store: ResultStore | None = None, verb
 def _can_compute() -> bool:
     import importlib.util
 
-    from ..weights.shipped import is_installed
+    from ..models.weights.shipped import is_installed
 
     return all(is_installed(m) for m in real.REAL_MODELS) and importlib.util.find_spec("piper") is not None
 

@@ -260,7 +260,7 @@ def paper_flops_check(decoder_positions: int = 25) -> pd.DataFrame:
     tokens (should reproduce the column) and the exact ``matmul`` count of a KV-cached
     decoder, at 10 tokens and at ``decoder_positions`` (a real test-other transcript: ~20
     text tokens + the 4-token prompt + the end token)."""
-    from .. import flops
+    from ..accounting import flops
 
     rows = []
     for r in asr_table().itertuples():

@@ -4,7 +4,7 @@ A configuration is (model, data, encoder frames T, stride s, pooling, beam size,
 cap, utterance limit, device, dtype). ``run_asr`` evaluates it and writes one row to
 ``results/asr_<scale>.csv`` through ``ResultStore``: WER with its substitution /
 deletion / insertion counts, bad and missing audio counts, decoded-token statistics and
-GFLOPs per utterance under every ``audioscale.flops`` convention. RTFx and the other
+GFLOPs per utterance under every ``audioscale.accounting.flops`` convention. RTFx and the other
 machine-dependent numbers go to ``results/timings/asr_<scale>.csv``. A rerun returns the
 finished row without recomputing; ``force=True`` (or ``AUDIOSCALE_RECOMPUTE=1``) recomputes.
 
@@ -21,10 +21,12 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from ..audio import SAMPLE_RATE, AudioError
+from ..audio import AudioError
+from ..paths import SAMPLE_RATE
 from ..errors import AudioscaleError, check_choice, check_int_range
-from ..results import REPO, ResultStore, locked, recompute_requested
-from ..whisper_axes import POOLINGS, check_frames_and_stride
+from ..paths import CHECKPOINTS_DIR
+from ..results import ResultStore, locked, recompute_requested
+from ..models.whisper_axes import POOLINGS, check_frames_and_stride
 from .data import AsrData, load_asr_data, portable_name
 from .decode import check_window, max_new_tokens_for, transcribe
 from .system import AsrSystem, default_device, load_system
@@ -36,7 +38,6 @@ SCALES = ("paper", "embedded")
 DEFAULT_NORMALIZER = {"paper": "whisper", "embedded": "none"}
 PAPER_DATA = "librispeech-test-other"  # hub short name; a local folder works too
 EMBEDDED_DATA = "embedded"  # names the embedded world's test set (synthesized and cached on first use)
-CHECKPOINTS = REPO / "checkpoints"
 UTTERANCE_COLUMNS = ["config_id", "utt_id", "audio_s", "n_ref_words", "errors", "decoded_tokens", "hypothesis"]
 
 
@@ -85,7 +86,7 @@ def flops_columns(system: AsrSystem, encoder_frames: int, stride: int, pooling: 
     """GFLOPs per utterance under each convention (default: all of ``flops.CONVENTIONS``; a
     convention left out gets NaN) at our measured decoder positions, plus the paper's
     convention at its own 10 tokens (the number its table prints)."""
-    from .. import flops
+    from ..accounting import flops
 
     cfg = copy.deepcopy(system.model.config)
     cfg.max_source_positions = system.full_encoder_frames  # the checkpoint's window, not the current T
@@ -319,7 +320,7 @@ def _finished_paper_row(store: ResultStore, source: str, data_name: str, t: int,
     return None if hit.empty else hit.iloc[0].to_dict()
 
 
-def find_minis(checkpoints: str | Path = CHECKPOINTS) -> list[Path]:
+def find_minis(checkpoints: str | Path = CHECKPOINTS_DIR) -> list[Path]:
     """Trained mini checkpoints (``asr-mini-*/model.safetensors``), smallest model first."""
     import json
 
@@ -370,7 +371,7 @@ def pending_embedded(store: ResultStore, folder: Path, data_name: str, limit: in
     return [c for c in todo if c not in have]
 
 
-def sweep_embedded(data: str | AsrData | None = None, checkpoints: str | Path = CHECKPOINTS, batch_size: int = 32,
+def sweep_embedded(data: str | AsrData | None = None, checkpoints: str | Path = CHECKPOINTS_DIR, batch_size: int = 32,
                    limit: int | None = None, force: bool = False, store: ResultStore | None = None,
                    models: list[str | Path] | None = None, threads: int | None = 1,
                    check_limit: int | None = EMBEDDED_CHECK_LIMIT, missing_only: bool = False,

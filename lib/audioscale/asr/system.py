@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ..architectures import load_whisper, resolve_source
+from ..models.architectures import load_whisper, resolve_source
 from ..errors import AudioscaleError, check_choice
-from ..whisper_axes import encoder_frames_of
+from ..models.whisper_axes import encoder_frames_of
 
 WHISPER_PROMPT_TOKENS = ("<|startoftranscript|>", "<|en|>", "<|transcribe|>", "<|notimestamps|>")
 ENGLISH_ONLY_PROMPT_TOKENS = ("<|startoftranscript|>", "<|notimestamps|>")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio import SAMPLE_RATE
+from ..paths import SAMPLE_RATE
 
 WORDS = ("zero one two three four five six seven eight nine red green blue yellow white black "
          "cat dog bird car box ball take move find open stop go the and with on").split()
@@ -99,7 +99,7 @@ def save_system(folder: str | Path, config, seed: int = 0, tokenizer=None) -> Pa
     from transformers import GenerationConfig, WhisperFeatureExtractor
     from transformers.utils import logging as hf_logging
 
-    from ..architectures import build_whisper
+    from ..models.architectures import build_whisper
 
     hf_logging.disable_progress_bar()
 

@@ -15,7 +15,7 @@ def _emit(df: pd.DataFrame, fmt: str) -> None:
 
 
 def _flops(args) -> int:
-    from ..flops import compare_with_paper, paper_config_table
+    from ..accounting.flops import compare_with_paper, paper_config_table
     df = compare_with_paper(paper_config_table(args.convention, args.decoded_tokens))
     df.insert(0, "convention", args.convention)
     _emit(df, args.format)
@@ -23,7 +23,7 @@ def _flops(args) -> int:
 
 
 def _params(args) -> int:
-    from ..params import model_params_table, paper_trainable_table, recipe_search
+    from ..accounting.params import model_params_table, paper_trainable_table, recipe_search
     for title, df in (("model parameters (ours: transformers count; paper: nominal)", model_params_table()),
                       ("trainable parameters of the paper's SER adaptation rows", paper_trainable_table()),
                       ("recipes for the paper's reported trainable counts (match = within 1 %)", recipe_search())):

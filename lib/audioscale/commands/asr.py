@@ -55,7 +55,7 @@ def register(sub) -> None:
 
 def _asr(args) -> int:
     from ..asr.run import run_asr
-    from ..whisper_axes import check_frames_and_stride
+    from ..models.whisper_axes import check_frames_and_stride
 
     # Validate the axes before any model is loaded (a minute for large-v3).
     if args.frames is not None:

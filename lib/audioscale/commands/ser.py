@@ -22,7 +22,7 @@ def _check_threads(threads) -> None:
 
 
 def _ser(args) -> int:
-    from ..adaptation import RECIPES
+    from ..models.adaptation import RECIPES
     from ..errors import check_choice
     from ..ser.run import EMBEDDED_DATA, SERConfig, run_config
 

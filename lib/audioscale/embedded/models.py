@@ -31,10 +31,10 @@ from pathlib import Path
 from transformers import Wav2Vec2Config, WhisperConfig, WhisperFeatureExtractor
 
 from ..errors import AudioscaleError
+from ..paths import CHECKPOINTS_DIR, SAMPLE_RATE
 from .text import VOCAB
 
 WINDOW_S = 8
-SAMPLE_RATE = 16000
 HOP_LENGTH = 160  # 10 ms per mel frame
 MEL_FRAMES = WINDOW_S * SAMPLE_RATE // HOP_LENGTH  # 800 mel frames in the window
 FULL_FRAMES = MEL_FRAMES // 2  # 400 encoder frames: conv2 has stride 2 (Whisper's 1500)
@@ -104,16 +104,12 @@ def mini_wav2vec2_config(**overrides) -> Wav2Vec2Config:
     return Wav2Vec2Config(**{**MINI_WAV2VEC2, **overrides})
 
 
-def repo_root() -> Path:
-    return Path(__file__).resolve().parents[3]
-
-
 def checkpoint_dir(name: str) -> Path:
     """``<repo>/checkpoints/asr-mini-<name>`` (or the SER backbone's folder)."""
     if name == SER_BACKBONE_NAME:
-        return repo_root() / "checkpoints" / SER_BACKBONE_NAME
+        return CHECKPOINTS_DIR / SER_BACKBONE_NAME
     _check_name(name)
-    return repo_root() / "checkpoints" / f"asr-mini-{name}"
+    return CHECKPOINTS_DIR / f"asr-mini-{name}"
 
 
 def feature_extractor() -> WhisperFeatureExtractor:

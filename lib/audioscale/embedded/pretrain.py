@@ -129,6 +129,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from ..errors import AudioscaleError, check_int_range
+from ..models.whisper_axes import encoder_window
 from . import asr_corpus, ctc_align
 from .models import (BOS_ID, CTC_BLANK_ID, EOS_ID, FULL_FRAMES, HALF_FRAMES, MEL_FRAMES, PAD, PAD_ID, PEAK_LR,
                      SER_BACKBONE_NAME, TOKENS, UNK, checkpoint_dir, feature_extractor,
@@ -388,24 +389,6 @@ def _crop_frames(step: int, steps: int, batch_frames: torch.Tensor) -> int:
     return FULL_FRAMES if step >= steps - FULL_WINDOW_STEPS else int(batch_frames.max())
 
 
-@contextlib.contextmanager
-def encoder_window(model, frames: int):
-    """Run ``model``'s encoder on the first ``frames`` encoder frames while inside the block (the
-    positional table is sliced, not copied; ``whisper_axes.set_encoder_frames`` does the same
-    for good, by copy)."""
-    enc = model.model.encoder
-    full_pos, full_frames = enc.embed_positions, enc.config.max_source_positions
-    if frames == full_frames:
-        yield model
-        return
-    enc.embed_positions = torch.nn.Embedding.from_pretrained(full_pos.weight[:frames], freeze=True)
-    enc.config.max_source_positions = frames
-    try:
-        yield model
-    finally:
-        enc.embed_positions, enc.config.max_source_positions = full_pos, full_frames
-
-
 def _frames_of(n_samples) -> torch.Tensor:
     # an encoder frame covers 320 samples (two 10 ms mel hops); +1 covers the edge frame
     return torch.tensor([min(400, int(n) // 320 + 1) for n in n_samples], dtype=torch.long)
@@ -416,7 +399,7 @@ def _frames_of(n_samples) -> torch.Tensor:
 def evaluate(model, ctc, utts, feats: np.ndarray | None = None, batch: int = 50) -> dict:
     """Greedy WERs of the decoder (``generate``, as the pipeline decodes) and of the CTC head,
     at the full window (400 encoder frames) and at the half window (200 frames = first 4 s)."""
-    from ..whisper_axes import set_encoder_frames
+    from ..models.whisper_axes import set_encoder_frames
     model = model.eval()
     feats = log_mel([u.wave for u in utts]) if feats is None else feats
     half = set_encoder_frames(copy.deepcopy(model), HALF_FRAMES)
@@ -799,7 +782,7 @@ def pretrain_wav2vec2(steps: int = SER_STEPS, seed: int = 0, resume: bool = Fals
     teacher_enc = None
     if teacher is not None and (teacher_dir(teacher) / "model.safetensors").is_file():
         from transformers import WhisperForConditionalGeneration
-        from ..whisper_axes import set_encoder_frames
+        from ..models.whisper_axes import set_encoder_frames
         t_model = WhisperForConditionalGeneration.from_pretrained(teacher_dir(teacher), use_safetensors=True)
         teacher_enc = set_encoder_frames(t_model, HALF_FRAMES).model.encoder.eval()  # utts are <= 4 s
         for p in teacher_enc.parameters():

@@ -26,8 +26,8 @@ import numpy as np
 from scipy.signal import firwin, resample_poly
 
 from ..errors import AudioscaleError, check_int_range
+from ..paths import SAMPLE_RATE
 
-SAMPLE_RATE = 16000
 ESPEAK_RATE = 22050  # what libespeak-ng 1.52 speaks at
 _UP, _DOWN = 320, 441  # 22050 * 320 / 441 = 16000 exactly (160/441 would halve the rate)
 

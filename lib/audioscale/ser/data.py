@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..architectures import SER_CLASSES
+from ..models.architectures import SER_CLASSES
 from ..audio import AudioError, load_audio
 from ..errors import AudioscaleError
 

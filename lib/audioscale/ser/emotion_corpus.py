@@ -31,12 +31,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..architectures import SER_CLASSES
-from ..results import REPO
+from ..models.architectures import SER_CLASSES
+from ..paths import SAMPLE_RATE, cache_root
 
 CORPUS_NAME = "embedded-emotion-v1"
-CACHE_ROOT = REPO / ".cache" / "embedded"
-SAMPLE_RATE = 16000
 
 # Real CREMA-D clip lengths (s) for comparison: all 7442 AudioWAV clips, from the sizes in
 # shared/data/crema-d/metadata/AudioWAV_lfs_manifest.tsv ((bytes - 44) / 32000 at 16 kHz 16-bit).
@@ -152,7 +150,7 @@ def render(text: str, voice: str, prosody: dict, noise_rms: float) -> np.ndarray
 def corpus_dir(spec: CorpusSpec | None = None) -> Path:
     spec = spec or CorpusSpec()
     name = CORPUS_NAME if spec == CorpusSpec() else f"{CORPUS_NAME}-{spec.digest()}"
-    return CACHE_ROOT / name
+    return cache_root() / "embedded" / name
 
 
 def build_corpus(spec: CorpusSpec | None = None, root: Path | None = None, force: bool = False) -> Path:

@@ -28,9 +28,10 @@ from collections import OrderedDict
 import numpy as np
 import torch
 
-from ..architectures import (SER_CLASSES, WAV2VEC2, build_wav2vec2, load_wav2vec2_classifier,
+from ..models.architectures import (SER_CLASSES, WAV2VEC2, build_wav2vec2, load_wav2vec2_classifier,
                              resolve_source)
-from ..audio import SAMPLE_RATE, fit_to_duration
+from ..audio import fit_to_duration
+from ..paths import SAMPLE_RATE
 from ..errors import AudioscaleError, check_choice, check_positive
 
 POOLINGS = ("masked", "all")
@@ -63,7 +64,7 @@ def load_backbone(source: str, init: str = "pretrained", num_labels: int = len(S
     check_choice("init", init, INITS)
     if init == "random":
         if source in WAV2VEC2:
-            from ..architectures import wav2vec2_config
+            from ..models.architectures import wav2vec2_config
             cfg = wav2vec2_config(source, num_labels=num_labels, **config_overrides)
         else:
             from transformers import Wav2Vec2Config

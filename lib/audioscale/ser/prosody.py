@@ -17,7 +17,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.fft
 
-from ..audio import SAMPLE_RATE, fit_to_duration
+from ..audio import fit_to_duration
+from ..paths import SAMPLE_RATE
 from .model import normalize
 from .train import ser_metrics
 

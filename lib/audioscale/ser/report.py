@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .. import paper
-from ..params import PAPER_RECIPE
+from ..accounting.params import PAPER_RECIPE
 from .run import summarize
 
 CONFIG_COLUMNS = ["model", "init", "duration_s", "pooling", "recipe", "rank", "top_k"]

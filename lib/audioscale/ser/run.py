@@ -1,11 +1,11 @@
 """One SER configuration -> one tidy result row in ``results/ser_<scale>.csv``.
 
 A configuration names the backbone, the data, the clip duration, the pooling, the adaptation
-recipe (``audioscale.adaptation``) and the seed. ``run_config`` returns the stored row when
+recipe (``audioscale.models.adaptation``) and the seed. ``run_config`` returns the stored row when
 there is one (``AUDIOSCALE_RECOMPUTE=1`` recomputes), otherwise trains, scores the test
 speakers and stores the row: UA, WA, the confusion matrix, trainable parameters and GFLOPs
 per clip under the paper's convention (2·N·50·duration_s, N = every parameter of the
-classifier, LoRA excluded) beside the exact counts of ``audioscale.flops``. Training speed
+classifier, LoRA excluded) beside the exact counts of ``audioscale.accounting.flops``. Training speed
 (examples/s) goes to the timings file, never into the row.
 
 Rows hold no machine paths: a model inside the repository is named by its repo-relative
@@ -25,16 +25,16 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..adaptation import UNKNOWN_DEPTH, apply_recipe, check_recipe_args
-from ..architectures import WAV2VEC2_FRAMES_PER_S, count_params
+from ..models.adaptation import UNKNOWN_DEPTH, apply_recipe, check_recipe_args
+from ..models.architectures import WAV2VEC2_FRAMES_PER_S, count_params
 from ..errors import AudioscaleError, check_choice, check_int_range
-from ..results import REPO, ResultStore
+from ..paths import REPO, cache_root
+from ..results import ResultStore
 from . import data as serdata
 from .model import (INITS, POOLINGS, cache_frozen_prefix, check_duration, load_backbone, trim_padded_frames,
                     use_fast_frame_mask)
 from .train import TrainConfig, evaluate, train
 
-CACHE = REPO / ".cache" / "ser"
 SCALES = ("embedded", "paper")
 EMBEDDED_DATA = "embedded"  # --data value that means "the embedded emotion corpus"
 
@@ -154,9 +154,9 @@ def paper_gflops(n_params: int, duration_s: float) -> float:
 
 
 def other_gflops(model_config, duration_s: float) -> dict[str, float]:
-    """Exact counts from ``audioscale.flops`` (every convention it offers besides the paper's)."""
+    """Exact counts from ``audioscale.accounting.flops`` (every convention it offers besides the paper's)."""
     try:
-        from .. import flops
+        from ..accounting import flops
     except ImportError:
         return {}
     out = {}
@@ -172,7 +172,7 @@ def other_gflops(model_config, duration_s: float) -> dict[str, float]:
 
 def checkpoint_dir(config: dict, scale: str) -> Path:
     digest = hashlib.sha1(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
-    return CACHE / "checkpoints" / f"{scale}-{digest}"
+    return cache_root() / "ser" / "checkpoints" / f"{scale}-{digest}"
 
 
 def run_config(cfg: SERConfig, scale: str = "embedded", store: ResultStore | None = None,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..errors import AudioscaleError
-from ..results import REPO
+from ..paths import REPO, cache_root
 from .run import SERConfig, row_config, run_config
 
 BACKBONE = "checkpoints/ser-backbone-mini"
@@ -226,8 +226,7 @@ def _claim(store, config: dict) -> bool:
     import os
 
     from ..results import config_key
-    from .run import CACHE
-    folder = CACHE / "claims" / store.path.stem
+    folder = cache_root() / "ser" / "claims" / store.path.stem
     folder.mkdir(parents=True, exist_ok=True)
     name = hashlib.sha1(config_key(config).encode()).hexdigest()[:16]
     try:

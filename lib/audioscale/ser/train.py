@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, confusion_matrix
 
-from ..architectures import SER_CLASSES
+from ..models.architectures import SER_CLASSES
 from ..errors import check_choice, check_int_range, check_positive
 from .model import check_duration, forward_logits, prepare_batch
 

@@ -5,7 +5,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from .flops import asr_flops
+from ..accounting.flops import asr_flops
 
 # Breakdown parts grouped the way the paper's argument needs them.
 GROUPS = {"encoder": ("conv_frontend", "encoder_proj_mlp", "encoder_attention"),

@@ -12,9 +12,11 @@ cross-attention. The paper does not say which; both are offered.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import torch
 
-from .errors import AudioscaleError, check_choice, check_int_range
+from ..errors import AudioscaleError, check_choice, check_int_range
 
 POOLINGS = ("select", "mean")
 
@@ -29,27 +31,49 @@ def check_frames_and_stride(encoder_frames, stride, max_frames: int = 1500) -> t
     return t, s
 
 
-def set_encoder_frames(model, encoder_frames: int):
-    """Make ``model``'s encoder run on ``encoder_frames`` tokens (in place; returns model).
-
-    The positional embedding is truncated to its first T rows, so the first T positions
-    see exactly the embeddings they saw in the full window.
-    """
+def _shrink_window(model, encoder_frames: int, copy: bool) -> tuple | None:
+    """Point ``model``'s encoder at the first T rows of its positional table and T frames of
+    input; returns what ``_restore_window`` needs to undo it (None: T is the full window).
+    The first T positions see exactly the embeddings they saw in the full window."""
     encoder = model.get_encoder() if hasattr(model, "get_encoder") else model
-    full = encoder.embed_positions.weight.shape[0]
-    t, _ = check_frames_and_stride(encoder_frames, 1, max_frames=full)
-    if t == full:
-        return model
-    old = encoder.embed_positions
-    new = torch.nn.Embedding(t, old.weight.shape[1], device=old.weight.device, dtype=old.weight.dtype)
-    with torch.no_grad():
-        if old.weight.device.type != "meta":
-            new.weight.copy_(old.weight[:t])
-    new.weight.requires_grad_(False)
-    encoder.embed_positions = new
+    full_positions = encoder.embed_positions
+    t, _ = check_frames_and_stride(encoder_frames, 1, max_frames=full_positions.weight.shape[0])
+    if t == full_positions.weight.shape[0]:
+        return None
+    saved = (encoder, full_positions, encoder.config.max_source_positions, model.config.max_source_positions)
+    rows = full_positions.weight[:t]
+    if copy and rows.device.type != "meta":
+        rows = rows.detach().clone()
+    encoder.embed_positions = torch.nn.Embedding.from_pretrained(rows, freeze=True)
     # WhisperEncoder checks input length against config.max_source_positions * conv strides.
     encoder.config.max_source_positions = t
     model.config.max_source_positions = t
+    return saved
+
+
+def _restore_window(model, saved: tuple | None) -> None:
+    if saved is not None:
+        encoder, positions, encoder_max, model_max = saved
+        encoder.embed_positions = positions
+        encoder.config.max_source_positions, model.config.max_source_positions = encoder_max, model_max
+
+
+@contextmanager
+def encoder_window(model, encoder_frames: int):
+    """Inside the block, ``model``'s encoder runs on its first ``encoder_frames`` tokens (the
+    positional table sliced, not copied); on exit the full window is back, even after an error.
+    The one way the study changes T: decoding, FLOP counting and training all go through it."""
+    saved = _shrink_window(model, encoder_frames, copy=False)
+    try:
+        yield model
+    finally:
+        _restore_window(model, saved)
+
+
+def set_encoder_frames(model, encoder_frames: int):
+    """``encoder_window`` for good: ``model`` keeps T frames (by copy) after the call; returns it.
+    For a model made for one window (a notebook's demonstration, a frozen teacher)."""
+    _shrink_window(model, encoder_frames, copy=True)
     return model
 
 

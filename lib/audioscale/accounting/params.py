@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import paper
-from .adaptation import DEFAULT_TARGETS, apply_recipe
-from .architectures import WAV2VEC2, WHISPER, build_wav2vec2, build_whisper, count_params
+from .. import paper
+from ..models.adaptation import DEFAULT_TARGETS, apply_recipe
+from ..models.architectures import WAV2VEC2, WHISPER, build_wav2vec2, build_whisper, count_params
 
 # The paper's adaptation labels -> our recipe names.
 PAPER_RECIPE = {"lora-only": "lora", "lora+top-k": "lora+top-k", "full-finetune": "full"}

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import AudioscaleError, check_choice
+from ..errors import AudioscaleError, check_choice
 
 
 def _objectives(df: pd.DataFrame, cost: str, error: str, maximize: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -467,7 +467,7 @@ def paired_wer_intervals(pairs: pd.DataFrame, per_utterance: pd.DataFrame, a: st
     ``pairs`` with ``delta_pts`` (a − b: for a domination pair, what the dominator gains),
     ``ci_low_pts``, ``ci_high_pts``, ``n_utterances`` and ``resolved`` (the interval excludes 0).
     """
-    from .asr.wer import paired_bootstrap_difference
+    from ..asr.wer import paired_bootstrap_difference
 
     missing = [c for c in ("label", "utt_id", "errors", "n_ref_words") if c not in per_utterance.columns]
     if missing:
@@ -495,7 +495,7 @@ def asr_utterance_errors(rows: pd.DataFrame, utterances: pd.DataFrame) -> pd.Dat
     ``paired_wer_intervals``). ``utterances`` is the store's per-utterance file
     (``asr.run.read_utterances``), keyed by ``config_id``; give the rows of one seed and one
     evaluation set, so that each label names one row."""
-    from .asr.run import config_id
+    from ..asr.run import config_id
 
     labels = asr_labels(rows.assign(model=short_model_names(rows["model"])))
     if labels.duplicated().any():

@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import AudioscaleError
+from ..errors import AudioscaleError
 from .pareto import _joined, _num, _objectives, pareto_frontier
 
 

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import curve_fit
 
-from .errors import AudioscaleError, check_choice, check_int_range
+from ..errors import AudioscaleError, check_choice, check_int_range
 
 B_MAX = 5.0
 MIN_POINTS = 4  # three parameters need at least one residual degree of freedom

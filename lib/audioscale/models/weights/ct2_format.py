@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import AudioscaleError
+from ...errors import AudioscaleError
 
 BINARY_VERSION = 6
 # CTranslate2's DataType enum, in its order.

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import AudioscaleError, check_choice, check_int_range
+from ..errors import AudioscaleError, check_choice, check_int_range
 
 RECIPES = ("head-only", "lora", "lora+top-k", "top-k", "full")
 DEFAULT_TARGETS = ("q_proj", "k_proj", "v_proj", "out_proj")

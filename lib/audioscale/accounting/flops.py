@@ -33,12 +33,12 @@ from functools import lru_cache
 import pandas as pd
 import torch
 
-from . import paper
-from .architectures import (WAV2VEC2, WAV2VEC2_FRAMES_PER_S, WHISPER, build_wav2vec2, build_whisper,
+from .. import paper
+from ..models.architectures import (WAV2VEC2, WAV2VEC2_FRAMES_PER_S, WHISPER, build_wav2vec2, build_whisper,
                             count_params, wav2vec2_config, whisper_config)
-from .audio import SAMPLE_RATE
-from .errors import AudioscaleError, check_choice, check_int_range, check_positive
-from .whisper_axes import POOLINGS, check_frames_and_stride, set_encoder_frames, subsample_encoder_states
+from ..paths import SAMPLE_RATE
+from ..errors import AudioscaleError, check_choice, check_int_range, check_positive
+from ..models.whisper_axes import POOLINGS, check_frames_and_stride, encoder_window, subsample_encoder_states
 
 CONVENTIONS = ("paper", "matmul", "measured")
 PAPER_DECODED_TOKENS = 10  # the paper's formula behaves as if every utterance decodes 10 tokens
@@ -132,18 +132,10 @@ def _asr_measured(cfg, t, s, n, pooling="select", model_name=None) -> dict:
 def _measured_encoder(key: str, t: int) -> float:
     from torch.utils.flop_counter import FlopCounterMode
     model = _meta_whisper(key)
-    full = model.model.encoder.embed_positions.weight.shape[0]
-    saved = (model.model.encoder.embed_positions, model.config.max_source_positions)
-    try:
-        set_encoder_frames(model, t)
-        counter = FlopCounterMode(display=False)
-        with torch.no_grad(), counter:
-            x = torch.empty(1, model.config.num_mel_bins, 2 * t, device="meta")
-            model.model.encoder(input_features=x)
-    finally:
-        model.model.encoder.embed_positions, cfg_max = saved
-        model.config.max_source_positions = model.model.encoder.config.max_source_positions = cfg_max
-    assert full == saved[0].weight.shape[0]
+    counter = FlopCounterMode(display=False)
+    with encoder_window(model, t), torch.no_grad(), counter:
+        x = torch.empty(1, model.config.num_mel_bins, 2 * t, device="meta")
+        model.model.encoder(input_features=x)
     return float(counter.get_total_flops())
 
 

@@ -23,7 +23,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import AudioscaleError
+from ...errors import AudioscaleError
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ SOURCE_FILE = "WEIGHTS_SOURCE.json"
 
 
 def cache_root() -> Path:
-    from ..results import cache_root as root
+    from ...paths import cache_root as root
 
     return root() / "weights"
 
@@ -169,7 +169,7 @@ def install(name: str, reinstall: bool = False, log=print) -> Path:
     assets = _module_dir(model.assets[0]) / model.assets[1]
     log(f"converting {model.name} ({len(data) / 1e6:.1f} MB model.bin) -> {out}")
     source = {"name": model.name, "hub_id": model.hub_id, "weights_source": model.source,
-              "format": "CTranslate2 float16 -> transformers float32 safetensors (audioscale.weights.ct2_to_hf)"}
+              "format": "CTranslate2 float16 -> transformers float32 safetensors (audioscale.models.weights.ct2_to_hf)"}
     convert(parse_ct2(data, f"{model.name}/model.bin"), assets, out,
             extra_files={SOURCE_FILE: json.dumps(source, indent=1) + "\n"})
     # the converted weights' size, checked on every load: a truncated cache fails with a clear line

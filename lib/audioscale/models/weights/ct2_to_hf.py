@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..asr.system import MULTILINGUAL_VOCAB
-from ..errors import AudioscaleError
+from ...asr.system import MULTILINGUAL_VOCAB
+from ...errors import AudioscaleError
 from .ct2_format import Ct2Model
 
 # transformers name (per layer, after "model.{stack}.layers.{i}.") <- CTranslate2 name

@@ -17,7 +17,7 @@ import torch
 from transformers import (Wav2Vec2Config, Wav2Vec2ForSequenceClassification, WhisperConfig,
                           WhisperForConditionalGeneration)
 
-from .errors import AudioscaleError
+from ..errors import AudioscaleError
 
 # Whisper's encoder sees 30 s = 3000 mel frames, halved by conv2's stride 2 to 1500 tokens.
 WHISPER_FULL_ENCODER_FRAMES = 1500
