@@ -6,11 +6,11 @@ Skipped when no trained mini exists (a fresh clone before `make pretrain`). When
 the committed check row must exist too: a missing or different row means the committed
 results are stale for these checkpoints.
 """
-import pandas as pd
 import pytest
 import torch
 
 from audioscale.asr import run
+from audioscale.asr.config import AsrConfig
 from audioscale.results import ResultStore
 
 MINIS = run.find_minis()
@@ -35,8 +35,9 @@ def test_recompute_one_committed_row(tmp_path):
     torch.set_num_threads(1)  # as the sweep runs
     try:
         store = ResultStore("asr_embedded", root=tmp_path)
-        run.run_asr(str(smallest), run.default_embedded_data(), full[0], 1, "select", batch_size=32,
-                    limit=run.EMBEDDED_CHECK_LIMIT, scale="embedded", store=store, device="cpu")
+        config = AsrConfig(str(smallest), "embedded", full[0], 1, "select", limit=run.EMBEDDED_CHECK_LIMIT,
+                           scale="embedded", device="cpu")
+        run.run_asr(config, store=store, batch_size=32)
     finally:
         torch.set_num_threads(n)
     fresh = store.rows()  # read back through the same CSV formatting as the committed file
@@ -48,10 +49,9 @@ def test_recompute_one_committed_row(tmp_path):
     fresh_lines = store.path.read_text().splitlines()
     assert fresh_lines[0] == committed_lines[0]
     assert fresh_lines[1] in committed_lines[1:]
-    committed_utts = pd.read_csv(run.utterances_path(ResultStore("asr_embedded")), keep_default_na=False,
-                                 dtype={"config_id": str})
+    committed_utts = ResultStore("asr_embedded").utterances.read()
     committed_utts = committed_utts[committed_utts["config_id"] == run.config_id(mine["config_key"].iloc[0])]
-    fresh_utts = pd.read_csv(run.utterances_path(store), keep_default_na=False, dtype={"config_id": str})
+    fresh_utts = store.utterances.read()
     assert list(fresh_utts["hypothesis"]) == list(committed_utts["hypothesis"])
 
 

@@ -5,7 +5,6 @@ window, the xV stride, that our greedy loop equals transformers' ``generate``, b
 counting, result rows and resuming.
 """
 import numpy as np
-import pandas as pd
 import pytest
 import soundfile as sf
 import torch
@@ -13,7 +12,8 @@ import torch
 from audioscale.asr import decode, toy
 from audioscale.models.whisper_axes import encoder_window
 from audioscale.asr.data import load_asr_data
-from audioscale.asr.run import run_asr, utterances_path
+from audioscale.asr.config import AsrConfig
+from audioscale.asr.run import run_asr
 from audioscale.asr.system import WHISPER_PROMPT_TOKENS, load_system
 from audioscale.asr.wer import corpus_wer
 from audioscale.errors import AudioscaleError
@@ -180,8 +180,8 @@ def test_axis_errors(system, waves):
 
 def test_run_row_counts_bad_files_and_resumes(system, ls_dir, tmp_path, monkeypatch):
     store = ResultStore("asr_embedded", root=tmp_path)
-    row = run_asr(system, ls_dir, 100, 2, "mean", batch_size=2, max_new_tokens=N_NEW, scale="embedded",
-                  store=store)
+    config = AsrConfig(system.source, ls_dir, 100, 2, "mean", max_new_tokens=N_NEW, scale="embedded")
+    row = run_asr(config, system, store=store, batch_size=2)
     assert (row["n_utterances"], row["n_bad_files"]) == (5, 2)
     assert row["bad_files"] == "11-22-0004;11-22-0005"
     assert row["encoder_frames"] == 100 and row["stride"] == 2 and row["pooling"] == "mean"
@@ -189,8 +189,7 @@ def test_run_row_counts_bad_files_and_resumes(system, ls_dir, tmp_path, monkeypa
     tim = store.timings()
     assert tim["rtfx"].iloc[0] > 0 and tim["warmup_batches"].iloc[0] == 1
     # the row's WER is the corpus WER of the per-utterance hypotheses written beside it
-    import pandas as pd
-    utts = pd.read_csv(utterances_path(store), keep_default_na=False)
+    utts = store.utterances.read()
     data = load_asr_data(ls_dir)
     refs = {u.utt_id: u.transcript for u in data.utterances}
     assert row["normalizer"] == "none"  # the embedded scale's default (closed vocabulary)
@@ -201,11 +200,10 @@ def test_run_row_counts_bad_files_and_resumes(system, ls_dir, tmp_path, monkeypa
     def boom(*a, **k):
         raise AssertionError("a finished row must not be recomputed")
     monkeypatch.setattr("audioscale.asr.run.transcribe", boom)
-    again = run_asr(system, ls_dir, 100, 2, "mean", batch_size=5, max_new_tokens=N_NEW, scale="embedded",
-                    store=store)
+    again = run_asr(config, system, store=store, batch_size=5)
     assert again["wer_pct"] == pytest.approx(row["wer_pct"])
     with pytest.raises(AssertionError, match="must not be recomputed"):
-        run_asr(system, ls_dir, 100, 2, "mean", max_new_tokens=N_NEW, scale="embedded", store=store, force=True)
+        run_asr(config, system, store=store, force=True)
 
 
 @pytest.fixture(scope="module")
@@ -267,15 +265,15 @@ def test_embedded_sweep_resumes_and_notices_retraining(tmp_path, ls_dir):
     data = load_asr_data(ls_dir, limit=2)
     assert len(run.pending_embedded(store, folder, data.name)) == 6  # {full, half} x {s1, s2 select, s2 mean}
     system = load_system(str(folder), device="cpu")
-    run.run_asr(system, data, 200, 1, max_new_tokens=N_NEW, scale="embedded", store=store, warmup=False,
-                flops_conventions=("paper",))
+    config = AsrConfig(str(folder), data.name, 200, 1, max_new_tokens=N_NEW, scale="embedded")
+    run.run_asr(config, system, data, store=store, warmup=False, flops_conventions=("paper",))
     assert (200, 1, "select") not in run.pending_embedded(store, folder, data.name)
     assert len(run.pending_embedded(store, folder, data.name)) == 5
     toy.save_system(folder, toy.mini_config(), seed=1)  # "retrained"
     assert len(run.pending_embedded(store, folder, data.name)) == 6
     assert run.prune_stale(store, [folder]) == 1  # the superseded weights' row goes, with its utterances
     assert store.rows().empty and store.timings().empty
-    assert pd.read_csv(run.utterances_path(store)).empty
+    assert store.utterances.read().empty
 
 
 def test_half_window_equals_a_natively_shorter_model(system, waves):
@@ -296,16 +294,25 @@ def test_half_window_equals_a_natively_shorter_model(system, waves):
     assert ours.token_ids == [_until_eos(seq) for seq in ref]
 
 
-def test_missing_only_reuses_rows_under_recompute(tmp_path, ls_dir, monkeypatch):
-    """Under AUDIOSCALE_RECOMPUTE=1 a sweep recomputes everything, but missing_only (notebooks
-    02-03 after 01) only fills gaps."""
+def test_a_recompute_run_recomputes_each_row_once(tmp_path, ls_dir, monkeypatch):
+    """Under AUDIOSCALE_RECOMPUTE=1 every existing row is stale, until this recompute run (its
+    token) has recomputed it: then a later section of the same run reuses it."""
     from audioscale.asr import run
+    from audioscale.results import start_recompute_run
     folder = tmp_path / "asr-mini-y"
     toy.save_system(folder, toy.mini_config(), seed=0)
     store = ResultStore("asr_embedded", root=tmp_path / "results")
     data = load_asr_data(ls_dir, limit=2)
-    run.run_asr(str(folder), data, 200, 1, max_new_tokens=N_NEW, scale="embedded", store=store, warmup=False,
-                flops_conventions=("paper",))
+    config = AsrConfig(str(folder), data.name, 200, 1, max_new_tokens=N_NEW, scale="embedded")
+    run.run_asr(config, data=data, store=store, warmup=False, flops_conventions=("paper",))
+    assert len(run.pending_embedded(store, folder, data.name)) == 5
     monkeypatch.setenv("AUDIOSCALE_RECOMPUTE", "1")
-    assert len(run.pending_embedded(store, folder, data.name)) == 6
-    assert len(run.pending_embedded(store, folder, data.name, missing_only=True)) == 5
+    monkeypatch.delenv("AUDIOSCALE_RECOMPUTE_RUN", raising=False)
+    assert len(run.pending_embedded(store, folder, data.name)) == 5  # this process computed that row
+    assert len(run.pending_embedded(ResultStore("asr_embedded", root=tmp_path / "results"), folder, data.name)) == 6
+    start_recompute_run()  # sets both variables in os.environ; monkeypatch restores them
+    section = ResultStore("asr_embedded", root=tmp_path / "results")  # a notebook's store in this run
+    run.run_asr(config, data=data, store=section, warmup=False, flops_conventions=("paper",))
+    later = ResultStore("asr_embedded", root=tmp_path / "results")  # a later notebook's store, same run
+    assert len(run.pending_embedded(later, folder, data.name)) == 5
+    assert len(later.find(encoder_frames=200, stride=1)) == 1 and later.find(encoder_frames=100).empty

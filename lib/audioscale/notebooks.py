@@ -3,11 +3,12 @@
 - Authoring format: ``notebooks/src/NN_name.py`` in "percent" format (``# %%`` code cells,
   ``# %% [markdown]`` prose cells, ``# %% tags=["parameters"]`` for papermill's parameters
   cell). ``build`` turns each into ``notebooks/NN_name.ipynb``; a test checks they agree.
-- ``reproduce``: executes every notebook in order with papermill, with
-  ``AUDIOSCALE_RECOMPUTE=1`` so experiment sections recompute their result rows; stops at
-  the first failure naming notebook and cell.
-- ``figures``: the same execution without recomputing: result rows are read as committed,
-  two notebooks at a time (nothing is written that another notebook reads).
+- ``reproduce``: recomputes every result row (``audioscale.study``, what ``make results``
+  runs), then builds and executes every notebook with papermill; stops at the first failure
+  naming notebook and cell.
+- ``figures``: the same execution without recomputing: result rows are read as committed.
+Notebooks only read rows here (a row is computed in a notebook only when it is missing), so
+two run side by side.
 After execution, papermill's timing metadata and stderr streams (which carry machine
 paths and warnings) are stripped, so committed notebooks diff cleanly.
 
@@ -151,17 +152,12 @@ def _execute_one(path: Path) -> tuple[str, float, str | None]:
     return path.name, time.perf_counter() - t0, failure
 
 
-def execute(names: list[str] | None, recompute: bool, jobs: int = 1) -> None:
-    """Execute the notebooks in order. ``jobs > 1`` runs that many kernels side by side: only
-    for the read-only path (``figures``), where no notebook writes rows another one reads."""
+def execute(names: list[str] | None, jobs: int = 2) -> None:
+    """Execute the notebooks, ``jobs`` kernels side by side (they read rows, never write one
+    another reads: ``make results`` has computed them)."""
     notebooks = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
     if names:
         notebooks = [p for p in notebooks if p.stem in names]
-    if recompute:
-        if jobs > 1:
-            raise ValueError("recomputing notebooks run in order (06-07 read the rows 01-05 write): use jobs=1")
-        from .results import start_recompute_run
-        start_recompute_run()
     os.environ.setdefault("MPLBACKEND", "Agg")
     total, n = time.perf_counter(), len(notebooks)
     if jobs > 1:
@@ -239,9 +235,11 @@ def main(argv: list[str] | None = None) -> None:
                 clean(p)
     else:
         if cmd == "reproduce":
+            from .study import compute_all
+
+            compute_all(recompute=True)
             build(names)  # the percent sources are the authoring format
-        # figures only reads committed rows, so two kernels share the 2 cores
-        execute(names, recompute=(cmd == "reproduce"), jobs=1 if cmd == "reproduce" else 2)
+        execute(names, jobs=2)
 
 
 if __name__ == "__main__":

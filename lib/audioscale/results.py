@@ -4,13 +4,18 @@ Each experiment writes rows to ``results/<experiment>.csv``, one row per configu
 keyed by the canonical JSON of its config (``config_key``). A row carries the full config,
 its metrics, the scale it ran at and the package versions. Timings (wall seconds, RTFx,
 examples/s) are machine-dependent, so they go to ``results/timings/<experiment>.csv`` and
-the main file stays byte-identical across reruns.
+the main file stays byte-identical across reruns. ASR experiments also keep one line per
+utterance (``UtteranceStore``, ``results/<experiment>_utterances.csv``).
 
-- A rerun of a finished config reuses its row (``get``); ``force=True`` or the environment
-  variable ``AUDIOSCALE_RECOMPUTE=1`` (set by ``make reproduce``) recomputes it.
-- Every ``put`` rewrites the file atomically (temp file + rename), sorted by key, under an
-  exclusive lock (``locked``): a run killed half-way loses nothing already written, and
-  concurrent writers lose no rows.
+The recompute policy, in one place (``ResultStore.must_recompute``): a finished row is reused
+unless the caller passes ``force=True`` or the environment asks for a recompute
+(``AUDIOSCALE_RECOMPUTE=1``, set by ``make results``). A recompute run carries a token
+(``start_recompute_run``), recorded in each recomputed row's timings line, so a row that
+several sections share is recomputed once per run, not once per section.
+
+Every write replaces the file atomically (temp file + rename), sorted by key, under an
+exclusive lock (``locked``): a run killed half-way loses nothing already written, and
+concurrent writers lose no rows.
 """
 from __future__ import annotations
 
@@ -55,12 +60,13 @@ def recompute_requested() -> bool:
 RUN_ENV = "AUDIOSCALE_RECOMPUTE_RUN"
 
 
-def start_recompute_run() -> str:
+def start_recompute_run(token: str | None = None) -> str:
     """Ask every store in this process and its children (notebook kernels, sweep workers) to
     recompute, once per run: a row already recomputed under this run's token (recorded in its
-    timings row) is reused, so a configuration two notebooks share is trained once."""
+    timings row) is reused, so a configuration two sections share is computed once. Pass the
+    token of an interrupted run to go on with it."""
     import uuid
-    token = uuid.uuid4().hex[:12]
+    token = token or uuid.uuid4().hex[:12]
     os.environ["AUDIOSCALE_RECOMPUTE"] = "1"
     os.environ[RUN_ENV] = token
     return token
@@ -100,8 +106,9 @@ def locked(path: Path):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _write_atomic(df: pd.DataFrame, path: Path) -> None:
-    df = _canonical(df)
+def _write_atomic(df: pd.DataFrame, path: Path, canonical: bool = True) -> None:
+    if canonical:
+        df = _canonical(df)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
@@ -126,17 +133,59 @@ class ResultStore:
     def timings(self) -> pd.DataFrame:
         return pd.read_csv(self.timing_path) if self.timing_path.exists() else pd.DataFrame()
 
+    @property
+    def utterances(self) -> "UtteranceStore":
+        return UtteranceStore(self.path.with_name(f"{self.experiment}_utterances.csv"))
+
+    def must_recompute(self, key: str) -> bool:
+        """The recompute policy (see the module docstring): under ``AUDIOSCALE_RECOMPUTE=1`` a row
+        is stale unless this process or this recompute run already recomputed it."""
+        if not recompute_requested() or key in self._recomputed:
+            return False
+        return key not in self._keys_recomputed_in_this_run()
+
     def get(self, config: dict, force: bool = False) -> dict | None:
         """The finished row for ``config``, or None if it must be (re)computed."""
         key = config_key(config)
-        if force or (recompute_requested() and key not in self._recomputed
-                     and not self._recomputed_in_this_run(key)):
+        if force or self.must_recompute(key):
             return None
         df = self.rows()
         if df.empty or "config_key" not in df:
             return None
         hit = df[df["config_key"] == key]
         return None if hit.empty else hit.iloc[0].to_dict()
+
+    def find(self, **columns) -> pd.DataFrame:
+        """The reusable rows whose ``columns`` equal the given values (``None`` matches a missing
+        value); a column the file does not have matches nothing. Under a recompute, rows not yet
+        recomputed in this run are left out, as ``get`` would."""
+        df = self.rows()
+        if df.empty or any(c not in df for c in columns):
+            return df.iloc[0:0]
+        hit = pd.Series(True, index=df.index)
+        for col, value in columns.items():
+            hit &= df[col].isna() if value is None else (df[col] == value)
+        df = df[hit]
+        if recompute_requested():
+            df = df[~df["config_key"].map(self.must_recompute)]
+        return df.reset_index(drop=True)
+
+    def delete(self, keys) -> int:
+        """Remove the rows of ``keys`` with their timings lines and per-utterance lines; returns
+        how many rows went."""
+        keys = set(keys)
+        removed = {}
+        for path in (self.path, self.timing_path):
+            if not keys or not path.exists():
+                continue
+            with locked(path):
+                df = pd.read_csv(path)
+                gone = df["config_key"].isin(keys)
+                removed[path] = int(gone.sum())
+                if gone.any():
+                    _write_atomic(df[~gone], path)
+        self.utterances.delete(config_id(k) for k in keys)
+        return removed.get(self.path, 0)
 
     def put(self, config: dict, metrics: dict, timings: dict | None = None, scale: str = "embedded") -> dict:
         key = config_key(config)
@@ -151,14 +200,14 @@ class ResultStore:
         self._recomputed.add(key)
         return row
 
-    def _recomputed_in_this_run(self, key: str) -> bool:
+    def _keys_recomputed_in_this_run(self) -> set[str]:
         run = _recompute_run()
         if run is None or not self.timing_path.exists():
-            return False
+            return set()
         t = self.timings()
         if "recompute_run" not in t:
-            return False
-        return bool(((t["config_key"] == key) & (t["recompute_run"] == run)).any())
+            return set()
+        return set(t.loc[t["recompute_run"] == run, "config_key"])
 
     @staticmethod
     def _upsert(path: Path, key: str, row: dict) -> None:
@@ -174,3 +223,45 @@ class ResultStore:
 def _threads() -> int:
     import torch
     return torch.get_num_threads()
+
+
+def config_id(key: str) -> str:
+    """12 hex digits naming a row's ``config_key`` in the per-utterance file (the key itself is
+    ~300 characters, and that file has one line per utterance)."""
+    import hashlib
+
+    return hashlib.sha1(key.encode()).hexdigest()[:12]
+
+
+UTTERANCE_COLUMNS = ["config_id", "utt_id", "audio_s", "n_ref_words", "errors", "decoded_tokens", "hypothesis"]
+
+
+class UtteranceStore:
+    """One line per (row, utterance): hypotheses and error counts, for analyses by duration and
+    paired bootstrap intervals. Lines are keyed by ``config_id`` of their row's key."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def read(self) -> pd.DataFrame:
+        """Every line (no lines if the file does not exist); hypotheses stay text ("" not NaN)."""
+        if not self.path.exists():
+            return pd.DataFrame(columns=UTTERANCE_COLUMNS)
+        return pd.read_csv(self.path, keep_default_na=False, dtype={"config_id": str})
+
+    def replace(self, key: str, lines: list[dict]) -> None:
+        """The lines of one row (``key``: its config_key), replacing any it had."""
+        cid = config_id(key)
+        with locked(self.path):  # the same read-modify-write as the rows: one writer at a time
+            old = self.read()
+            df = pd.concat([old[old["config_id"] != cid], pd.DataFrame(lines, columns=UTTERANCE_COLUMNS)],
+                           ignore_index=True).sort_values(["config_id", "utt_id"], kind="stable")
+            _write_atomic(df, self.path, canonical=False)
+
+    def delete(self, ids) -> None:
+        ids = set(ids)
+        if not ids or not self.path.exists():
+            return
+        with locked(self.path):
+            df = self.read()
+            _write_atomic(df[~df["config_id"].isin(ids)], self.path, canonical=False)

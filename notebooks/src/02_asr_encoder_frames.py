@@ -40,8 +40,7 @@ pd.set_option("display.width", 160)
 plots.apply_style()
 NB = "02_asr_encoder_frames"
 
-# compute="missing": under `make reproduce` notebook 01 has just recomputed the sweep; reuse its rows
-rows = report.load_rows(scale, compute="missing", model_ids=model_ids or None, data_dir=data_dir, limit=limit)
+rows = report.load_rows(scale, compute=True, model_ids=model_ids or None, data_dir=data_dir, limit=limit)
 HAVE_ROWS = not rows.empty
 if HAVE_ROWS:
     print(f"{len(rows)} configurations of {rows['model'].nunique()} models on {rows['data'].iloc[0]}")
@@ -61,7 +60,7 @@ else:
 # and both. The guards come from one greedy decode: a guard only stops it earlier.
 
 # %%
-real_rows = real_report.load_rows(compute="missing" if real else False, verbose=False)
+real_rows = real_report.load_rows(compute=real, verbose=False)
 HAVE_REAL = not real_rows.empty
 if HAVE_REAL:
     print("WER (%) by guard, stride 1; n_hit_cap = hypotheses that ran to the 224-token limit")

@@ -38,8 +38,7 @@ pd.set_option("display.width", 160)
 plots.apply_style()
 NB = "03_asr_stride"
 
-# compute="missing": under `make reproduce` notebook 01 has just recomputed the sweep; reuse its rows
-rows = report.load_rows(scale, compute="missing", model_ids=model_ids or None, data_dir=data_dir, limit=limit)
+rows = report.load_rows(scale, compute=True, model_ids=model_ids or None, data_dir=data_dir, limit=limit)
 HAVE_ROWS = not rows.empty
 if HAVE_ROWS:
     print(f"{len(rows)} configurations of {rows['model'].nunique()} models on {rows['data'].iloc[0]}")
@@ -56,7 +55,7 @@ else:
 # to drop every second one? — gets a real answer.
 
 # %%
-real_rows = real_report.load_rows(compute="missing" if real else False, verbose=False)
+real_rows = real_report.load_rows(compute=real, verbose=False)
 HAVE_REAL = not real_rows.empty
 if HAVE_REAL:
     for guard in ("none", real_guard):

@@ -36,7 +36,7 @@ from ..results import ResultStore
 from ..models.whisper_axes import check_frames_and_stride
 from .data import AsrData
 from .decode import Transcription, check_window, max_new_tokens_for, transcribe_axes
-from .run import _load_waves, _write_utterances, asr_config, flops_columns, timing_columns
+from .run import _load_waves, asr_config, flops_columns, timing_columns, write_utterances
 from .system import AsrSystem, default_device, load_system
 from .wer import corpus_wer
 
@@ -135,13 +135,13 @@ def _row(system, data, kept, waves, tr, t_frames, stride, pooling, guard, n_new,
     timings = timing_columns(tr, shared_axes=tr.timing["shared_axes"], timed_guard="none")
     config = real_config(system, data, t_frames, stride, pooling, guard, n_new, limit, audio, wsource)
     row = store.put(config, metrics, timings=timings, scale="real")
-    _write_utterances(store, row["config_key"], kept, waves, gtr, NORMALIZER)
+    write_utterances(store, row["config_key"], kept, waves, gtr, NORMALIZER)
     return row
 
 
 def run_window(system: AsrSystem, data: AsrData, t_frames: int, audio: str, weights_source: str,
                limit: int | None = None, store: ResultStore | None = None, batch_size: int = 8,
-               force: bool = False, missing_only: bool = False, verbose: bool = True) -> list[dict]:
+               force: bool = False, verbose: bool = True) -> list[dict]:
     """Every (stride, pooling, guard) row of one model at one window; decodes only if a row is missing."""
     store = store or ResultStore(STORE)
     data = data.head(limit)
@@ -151,7 +151,7 @@ def run_window(system: AsrSystem, data: AsrData, t_frames: int, audio: str, weig
     n_new = max_new_tokens_for(system, min(SAMPLE_LEN, max_new_tokens_for(system)))
     configs = {(s, p, g): real_config(system, data, t_frames, s, p, g, n_new, limit, audio, weights_source)
                for s, p in AXES for g in GUARDS}
-    have = {k: store.get(c, force=force and not missing_only) for k, c in configs.items()}
+    have = {k: store.get(c, force=force) for k, c in configs.items()}
     if all(r is not None for r in have.values()):
         return list(have.values())
     if data.layout == "read-aloud":
@@ -176,7 +176,7 @@ def run_window(system: AsrSystem, data: AsrData, t_frames: int, audio: str, weig
 
 def sweep_real(n: int | None = REPRODUCE_N, models=REAL_MODELS, frames=FRAMES, batch_size: int = 8,
                device: str | None = None, dtype: str = "float32", threads: int | None = 2, force: bool = False,
-               missing_only: bool = False, check_limit: int | None = CHECK_LIMIT, clips: bool = True,
+               check_limit: int | None = CHECK_LIMIT, clips: bool = True,
                full: bool = True, store: ResultStore | None = None, verbose: bool = True) -> pd.DataFrame:
     """Real tiny.en and base over the read-aloud subset of ``n`` utterances (None: all 2939),
     plus the check row (first ``check_limit`` utterances, full window) and the five real
@@ -206,18 +206,18 @@ def sweep_real(n: int | None = REPRODUCE_N, models=REAL_MODELS, frames=FRAMES, b
             wsource = weights_source(folder)
             for t in frames if full else ():
                 rows += run_window(system, data, t, voice, wsource, store=store, batch_size=batch_size,
-                                   force=force, missing_only=missing_only, verbose=verbose)
+                                   force=force, verbose=verbose)
             if check_limit:
                 rows += run_window(system, data, system.full_encoder_frames, voice, wsource, limit=check_limit, store=store,
-                                   batch_size=batch_size, force=force, missing_only=missing_only, verbose=verbose)
+                                   batch_size=batch_size, force=force, verbose=verbose)
             if clips:
                 rows += _clips_rows(system, real_clips_data(), system.full_encoder_frames, wsource, store, batch_size, force,
-                                    missing_only, verbose)
+                                    verbose)
     finally:
         torch.set_num_threads(old_threads)
     return pd.DataFrame(rows)
 
 
-def _clips_rows(system, data, t_frames, wsource, store, batch_size, force, missing_only, verbose):
+def _clips_rows(system, data, t_frames, wsource, store, batch_size, force, verbose):
     return run_window(system, data, t_frames, "real LibriSpeech audio (5 clips)", wsource, store=store,
-                      batch_size=batch_size, force=force, missing_only=missing_only, verbose=verbose)
+                      batch_size=batch_size, force=force, verbose=verbose)

@@ -22,13 +22,13 @@ CLIPS = "librispeech-real-clips-5"
 CONFIG = ["model", "encoder_frames", "stride", "pooling", "guard"]
 
 
-def load_rows(compute: bool | str = True, store: ResultStore | None = None, verbose: bool = True) -> pd.DataFrame:
-    """Every real row with its timings. With ``compute`` the missing rows are computed first
-    (``"missing"``: only rows that do not exist, even under AUDIOSCALE_RECOMPUTE), when the
-    weights and the voice are installed; otherwise the committed rows are read as they are."""
+def load_rows(compute: bool = True, store: ResultStore | None = None, verbose: bool = True) -> pd.DataFrame:
+    """Every real row with its timings. With ``compute`` the rows that are missing (or stale
+    under the store's recompute policy) are computed first, when the weights and the voice are
+    installed; otherwise the committed rows are read as they are."""
     store = store or ResultStore(real.STORE)
     if compute and _can_compute():
-        real.sweep_real(store=store, missing_only=(compute == "missing"), verbose=verbose)
+        real.sweep_real(store=store, verbose=verbose)
     return run.rows_with_timings("real", store)
 
 
@@ -85,7 +85,7 @@ def sanity_clips(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _utterance_errors(rows: pd.DataFrame, store: ResultStore | None) -> dict[str, pd.DataFrame]:
-    utts = run.read_utterances(store or ResultStore(real.STORE))
+    utts = (store or ResultStore(real.STORE)).utterances.read()
     return {k: utts[utts["config_id"] == run.config_id(k)].set_index("utt_id") for k in rows["config_key"]}
 
 
@@ -179,7 +179,7 @@ def frames_penalty_by_length(rows: pd.DataFrame, guard: str, store: ResultStore 
 
     m = main_rows(rows)
     m = m[(m["guard"] == guard) & (m["stride"] == 1)]
-    utts = run.read_utterances(store or ResultStore(real.STORE))
+    utts = (store or ResultStore(real.STORE)).utterances.read()
     out = []
     for model in [x for x in real.REAL_MODELS if x in set(m["model"])]:
         keys = m[m["model"] == model].set_index("encoder_frames")["config_key"]

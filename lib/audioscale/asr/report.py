@@ -21,23 +21,18 @@ from . import run
 PAPER_SIZES = ("tiny", "small", "medium", "large-v3")
 
 
-def load_rows(scale: str = "embedded", compute: bool | str = True, model_ids: dict | None = None,
+def load_rows(scale: str = "embedded", compute: bool = True, model_ids: dict | None = None,
               data_dir: str | None = None, limit: int | None = None, store: ResultStore | None = None,
               verbose: bool = False) -> pd.DataFrame:
-    """Rows (joined with timings) of ``results/asr_<scale>.csv``; with ``compute`` the missing
-    configurations are run first (finished rows are reused, so this is cheap when committed
-    rows exist). Only full-test-set greedy rows are returned (``limit`` rows are checks).
-    ``compute="missing"`` runs only configurations without any row, even under
-    ``AUDIOSCALE_RECOMPUTE=1``: notebooks 02-03 reuse the embedded rows that 01 recomputed
-    in the same ``make reproduce``."""
+    """Rows (joined with timings) of ``results/asr_<scale>.csv``; with ``compute`` the
+    configurations without a reusable row are run first (cheap when committed rows exist).
+    Only full-test-set greedy rows are returned (``limit`` rows are checks)."""
     store = store or ResultStore(f"asr_{scale}")
     if compute:
         if scale == "embedded" and run.find_minis():
-            run.sweep_embedded(data_dir, limit=limit, store=store, verbose=verbose,
-                               missing_only=(compute == "missing"))
+            run.sweep_embedded(data_dir, limit=limit, store=store, verbose=verbose)
         elif scale == "paper" and model_ids:
-            run.sweep_paper(data_dir or run.PAPER_DATA, model_ids, limit=limit, store=store, verbose=verbose,
-                            missing_only=(compute == "missing"))
+            run.sweep_paper(data_dir or run.PAPER_DATA, model_ids, limit=limit, store=store, verbose=verbose)
     df = run.rows_with_timings(scale, store)
     if df.empty:
         return df
@@ -118,7 +113,7 @@ def size_step_intervals(rows: pd.DataFrame, scale: str = "embedded", store: Resu
     per-utterance rows (``results/asr_<scale>_utterances.csv``); empty without them."""
     from .wer import paired_bootstrap_difference
 
-    utts = run.read_utterances(store or ResultStore(f"asr_{scale}"))
+    utts = (store or ResultStore(f"asr_{scale}")).utterances.read()
     if rows.empty or utts.empty:
         return pd.DataFrame()
     m = with_roles(rows)
@@ -280,7 +275,7 @@ def utterance_penalties(rows: pd.DataFrame, cut_s: float, scale: str = "embedded
     utterances longer than ``cut_s`` and the rest (``duration.penalty_by_length``)."""
     from .duration import penalty_by_length
 
-    utts = run.read_utterances(store or ResultStore(f"asr_{scale}"))
+    utts = (store or ResultStore(f"asr_{scale}")).utterances.read()
     if utts.empty:
         return pd.DataFrame()
     m = with_roles(rows)

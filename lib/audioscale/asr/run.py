@@ -22,23 +22,18 @@ import pandas as pd
 import torch
 
 from ..audio import AudioError
-from ..paths import SAMPLE_RATE
-from ..errors import AudioscaleError, check_choice, check_int_range
-from ..paths import CHECKPOINTS_DIR
-from ..results import ResultStore, locked, recompute_requested
-from ..models.whisper_axes import POOLINGS, check_frames_and_stride
+from ..errors import AudioscaleError, check_int_range
+from ..models.whisper_axes import check_frames_and_stride
+from ..paths import CHECKPOINTS_DIR, SAMPLE_RATE
+from ..results import ResultStore, config_id
+from .config import DEFAULT_NORMALIZER, AsrConfig
 from .data import AsrData, load_asr_data, portable_name
 from .decode import check_window, max_new_tokens_for, transcribe
 from .system import AsrSystem, default_device, load_system
-from .wer import NORMALIZERS, corpus_wer
+from .wer import corpus_wer
 
-SCALES = ("paper", "embedded")
-# LibriSpeech is scored as the paper and the leaderboard do; the embedded world's closed
-# 32-word vocabulary is already normalized, and Whisper's normalizer would merge its digit runs.
-DEFAULT_NORMALIZER = {"paper": "whisper", "embedded": "none"}
 PAPER_DATA = "librispeech-test-other"  # hub short name; a local folder works too
 EMBEDDED_DATA = "embedded"  # names the embedded world's test set (synthesized and cached on first use)
-UTTERANCE_COLUMNS = ["config_id", "utt_id", "audio_s", "n_ref_words", "errors", "decoded_tokens", "hypothesis"]
 
 
 def model_label(source: str) -> str:
@@ -113,51 +108,41 @@ def _load_waves(data: AsrData):
     return waves, kept, bad
 
 
-def run_asr(model: str | AsrSystem, data: str | AsrData, encoder_frames: int | None = None, stride: int = 1,
-            pooling: str = "select", batch_size: int = 16, beam_size: int = 1, max_new_tokens: int | None = None,
-            limit: int | None = None, scale: str = "paper", force: bool = False, device: str | None = None,
-            dtype: str = "float32", allow_missing_audio: bool = False, store: ResultStore | None = None,
-            warmup: bool = True, flops_conventions=None, normalizer: str | None = None,
-            verbose: bool = False) -> dict:
+def run_asr(config: AsrConfig, system: AsrSystem | None = None, data: AsrData | None = None, *,
+            store: ResultStore | None = None, batch_size: int = 16, force: bool = False, warmup: bool = True,
+            allow_missing_audio: bool = False, flops_conventions=None, verbose: bool = False) -> dict:
     """Evaluate one configuration; returns its row (from the store when already finished).
 
-    ``encoder_frames=None`` = the checkpoint's full window. ``model``/``data`` may be loaded
-    objects (sweeps reuse them) or sources for ``load_system`` / ``load_asr_data``.
-    ``normalizer=None`` = the scale's: ``whisper`` for the paper (LibriSpeech), ``none`` for
-    the embedded world (closed vocabulary; see ``wer``).
+    ``system`` / ``data``: already loaded model and data (sweeps reuse them); otherwise they
+    are loaded from ``config.model`` / ``config.data``. The other arguments change how the
+    row is computed or where it goes, never its numbers.
     """
-    check_choice("scale", scale, SCALES)
-    check_choice("pooling", pooling, POOLINGS)
-    normalizer = normalizer or DEFAULT_NORMALIZER[scale]
-    check_choice("normalizer", normalizer, NORMALIZERS)
-    if encoder_frames is not None:
-        check_frames_and_stride(encoder_frames, stride)  # fail before loading anything
-    if limit is not None:
-        limit = check_int_range("limit", limit, 1, None, fix="Number of utterances, or omit it for all.")
-    system = model if isinstance(model, AsrSystem) else load_system(model, device=device, dtype=dtype)
-    if isinstance(data, str) and data == EMBEDDED_DATA:
-        data = default_embedded_data()
-    elif not isinstance(data, AsrData):
-        data = load_asr_data(data, allow_missing_audio=allow_missing_audio)
-    data = data.head(limit)
-    t = system.full_encoder_frames if encoder_frames is None else check_window(system, encoder_frames)
+    batch_size = check_int_range("batch_size", batch_size, 1, None, fix="Use e.g. 16.")
+    if system is None:
+        system = load_system(config.model, device=config.device, dtype=config.dtype)
+    if data is None:
+        data = default_embedded_data() if config.data == EMBEDDED_DATA else load_asr_data(
+            config.data, allow_missing_audio=allow_missing_audio)
+    data = data.head(config.limit)
+    t = system.full_encoder_frames if config.encoder_frames is None else check_window(system, config.encoder_frames)
+    stride, pooling = config.stride, config.pooling
     check_frames_and_stride(t, stride, max_frames=system.full_encoder_frames)
-    n_new = max_new_tokens_for(system, max_new_tokens)
-    store = store or ResultStore(f"asr_{scale}")
-    config = asr_config(system, data, t, stride, pooling, beam_size, n_new, limit, normalizer)
-    row = store.get(config, force=force)
+    n_new = max_new_tokens_for(system, config.max_new_tokens)
+    store = store or ResultStore(f"asr_{config.scale}")
+    key = asr_config(system, data, t, stride, pooling, config.beam_size, n_new, config.limit, config.scorer)
+    row = store.get(key, force=force)
     if row is not None:
         if verbose:
-            print(f"skip (finished): {config['model']} T={t} s={stride} {pooling}")
+            print(f"skip (finished): {key['model']} T={t} s={stride} {pooling}")
         return row
 
-    torch.manual_seed(config["seed"])
+    torch.manual_seed(key["seed"])
     waves, kept, bad = _load_waves(data)
     if not kept:
         raise AudioscaleError(f"all {len(bad)} audio files of {data.name} are unreadable "
                               f"(first: {bad[0][1] if bad else '-'}). Fix: check the data folder.")
-    tr = transcribe(system, waves, t, stride, pooling, batch_size, beam_size, n_new, warmup=warmup)
-    score = corpus_wer([u.transcript for u in kept], tr.texts, normalizer)
+    tr = transcribe(system, waves, t, stride, pooling, batch_size, config.beam_size, n_new, warmup=warmup)
+    score = corpus_wer([u.transcript for u in kept], tr.texts, config.scorer)
     prompt = len(system.prompt_ids)
     decoded_mean = sum(tr.decoded_tokens) / len(kept)
     positions = max(1, int(round(prompt + decoded_mean)))
@@ -169,10 +154,10 @@ def run_asr(model: str | AsrSystem, data: str | AsrData, encoder_frames: int | N
         params_m=sum(p.numel() for p in system.model.parameters()) / 1e6,
         full_encoder_frames=system.full_encoder_frames, window_s=system.window_s,
         **flops_columns(system, t, stride, pooling, positions, flops_conventions))
-    row = store.put(config, metrics, timings=timing_columns(tr), scale=scale)
-    _write_utterances(store, row["config_key"], kept, waves, tr, normalizer)
+    row = store.put(key, metrics, timings=timing_columns(tr), scale=config.scale)
+    write_utterances(store, row["config_key"], kept, waves, tr, config.scorer)
     if verbose:
-        print(f"{config['model']} T={t} s={stride} {pooling}: WER {score.wer_pct:.2f} % "
+        print(f"{key['model']} T={t} s={stride} {pooling}: WER {score.wer_pct:.2f} % "
               f"({len(kept)} utts, {len(bad)} bad), RTFx {tr.rtfx:.1f}")
     return row
 
@@ -192,51 +177,24 @@ def timing_columns(tr, **extra) -> dict:
                 finished_at=time.strftime("%Y-%m-%dT%H:%M:%S"))
 
 
-def config_id(config_key: str) -> str:
-    """12 hex digits naming a row's config_key in the per-utterance file (the key itself is
-    ~300 characters, and that file has one line per utterance)."""
-    import hashlib
-
-    return hashlib.sha1(config_key.encode()).hexdigest()[:12]
-
-
-def utterances_path(store: ResultStore) -> Path:
-    """Per-utterance hypotheses and error counts (for analyses by duration)."""
-    return store.path.with_name(f"{store.experiment}_utterances.csv")
-
-
-def read_utterances(store: ResultStore) -> pd.DataFrame:
-    """The store's per-utterance rows (``utterances_path``); no rows if the file does not exist."""
-    path = utterances_path(store)
-    if not path.exists():
-        return pd.DataFrame(columns=UTTERANCE_COLUMNS)
-    return pd.read_csv(path, keep_default_na=False, dtype={"config_id": str})
-
-
-def _write_utterances(store: ResultStore, key: str, kept, waves, tr, normalizer: str) -> None:
+def write_utterances(store: ResultStore, key: str, kept, waves, tr, normalizer: str) -> None:
+    """One line per scored utterance of the row ``key`` (``store.utterances``)."""
     import jiwer
 
     from .wer import normalize_texts
 
     refs = normalize_texts([u.transcript for u in kept], normalizer)
     hyps = normalize_texts(tr.texts, normalizer)
-    rows = []
+    lines = []
     for u, w, r, h, n in zip(kept, waves, refs, hyps, tr.decoded_tokens):
         if r:
             o = jiwer.process_words(r, h)
             err = o.substitutions + o.deletions + o.insertions
         else:
             err = len(h.split())
-        rows.append(dict(config_id=config_id(key), utt_id=u.utt_id, audio_s=len(w) / SAMPLE_RATE,
-                         n_ref_words=len(r.split()), errors=int(err), decoded_tokens=int(n), hypothesis=h))
-    path = utterances_path(store)
-    with locked(path):  # the same read-modify-write as the store's rows: one writer at a time
-        old = read_utterances(store)
-        df = pd.concat([old[old["config_id"] != config_id(key)], pd.DataFrame(rows, columns=UTTERANCE_COLUMNS)],
-                       ignore_index=True).sort_values(["config_id", "utt_id"], kind="stable")
-        tmp = path.with_name(f".{path.name}.tmp")
-        df.to_csv(tmp, index=False, lineterminator="\n", float_format="%.10g")
-        os.replace(tmp, path)
+        lines.append(dict(config_id=config_id(key), utt_id=u.utt_id, audio_s=len(w) / SAMPLE_RATE,
+                          n_ref_words=len(r.split()), errors=int(err), decoded_tokens=int(n), hypothesis=h))
+    store.utterances.replace(key, lines)
 
 
 # ----------------------------------------------------------------------------- sweeps
@@ -252,7 +210,7 @@ def sweep_paper(data: str | AsrData = PAPER_DATA, model_ids: dict[str, str] | No
                 dtype: str | None = None, pooling: str = "select", force: bool = False,
                 allow_missing_audio: bool = False, store: ResultStore | None = None,
                 max_new_tokens: int | None = None, warmup: bool = True, flops_conventions=None,
-                missing_only: bool = False, verbose: bool = True) -> pd.DataFrame:
+                verbose: bool = True) -> pd.DataFrame:
     """The paper's 11 configurations (resumable: finished rows are skipped). ``model_ids``
     maps tiny/small/medium/large-v3 to a hub id or folder (default: the short names).
     On a GPU the default dtype is float16."""
@@ -264,17 +222,16 @@ def sweep_paper(data: str | AsrData = PAPER_DATA, model_ids: dict[str, str] | No
     store = store or ResultStore("asr_paper")
     rows, loaded = [], {}
     for size, t, s in paper_configs():
-        src = model_ids.get(size, size)
-        done = _finished_paper_row(store, src, data.name, t, s, pooling if s > 1 else "select", limit, device, dtype,
-                                   missing_only)
+        config = AsrConfig(model_ids.get(size, size), data.name, t, s, pooling if s > 1 else "select",
+                           max_new_tokens=max_new_tokens, limit=limit, scale="paper", device=device, dtype=dtype)
+        done = _finished_paper_row(store, config)
         if done is not None and not force:  # skip loading a multi-GB checkpoint for a finished row
             rows.append(done)
             continue
-        if src not in loaded:
+        if config.model not in loaded:
             loaded.clear()  # one model in memory at a time (large-v3 is 3 GB in fp16)
-            loaded[src] = load_system(src, device=device, dtype=dtype)
-        rows.append(run_asr(loaded[src], data, t, s, pooling if s > 1 else "select", batch_size=batch_size,
-                            max_new_tokens=max_new_tokens, limit=limit, scale="paper", force=force, store=store,
+            loaded[config.model] = load_system(config.model, device=device, dtype=dtype)
+        rows.append(run_asr(config, loaded[config.model], data, store=store, batch_size=batch_size, force=force,
                             warmup=warmup, flops_conventions=flops_conventions, verbose=verbose))
     return pd.DataFrame(rows)
 
@@ -302,21 +259,11 @@ def default_embedded_data(split: str = "other") -> AsrData:
     return AsrData(default_embedded_data_name(split), "embedded", items, 0, lambda utt: waves[utt.utt_id])
 
 
-def _finished_paper_row(store: ResultStore, source: str, data_name: str, t: int, s: int, pooling: str,
-                        limit: int | None, device: str, dtype: str, missing_only: bool = False) -> dict | None:
-    """The finished greedy row of a paper configuration, found without loading the model."""
-    if recompute_requested() and not missing_only:
-        return None
-    rows = store.rows()
-    if rows.empty:
-        return None
-    if "normalizer" not in rows:
-        return None
-    hit = rows[(rows["model"] == model_label(source)) & (rows["data"] == data_name) & (rows["encoder_frames"] == t)
-               & (rows["normalizer"] == DEFAULT_NORMALIZER["paper"])
-               & (rows["stride"] == s) & (rows["pooling"] == pooling) & (rows["beam_size"] == 1)
-               & (rows["limit"] == (-1 if limit is None else limit)) & (rows["device"] == device)
-               & (rows["dtype"] == dtype)]
+def _finished_paper_row(store: ResultStore, config: AsrConfig) -> dict | None:
+    """The reusable greedy row of a paper configuration, found without loading the model."""
+    hit = store.find(model=model_label(config.model), data=config.data, encoder_frames=config.encoder_frames,
+                     stride=config.stride, pooling=config.pooling, beam_size=1, normalizer=config.scorer,
+                     limit=-1 if config.limit is None else config.limit, device=config.device, dtype=config.dtype)
     return None if hit.empty else hit.iloc[0].to_dict()
 
 
@@ -348,25 +295,14 @@ def _full_frames(folder: Path) -> int:
 
 
 def pending_embedded(store: ResultStore, folder: Path, data_name: str, limit: int | None = None,
-                     force: bool = False, missing_only: bool = False) -> list[tuple[int, int, str]]:
-    """The embedded configurations of ``folder`` that have no row yet, decided from the rows
-    file and config.json alone (no model or audio is loaded when nothing is missing).
-    ``force`` or ``AUDIOSCALE_RECOMPUTE=1`` make every configuration pending, unless
-    ``missing_only`` (a later notebook of the same ``make reproduce`` reusing fresh rows)."""
+                     force: bool = False) -> list[tuple[int, int, str]]:
+    """The embedded configurations of ``folder`` without a reusable row, decided from the rows
+    file and config.json alone (no model or audio is loaded when nothing is missing)."""
     todo = embedded_configs(_full_frames(folder))
-    if force or (recompute_requested() and not missing_only):
+    if force:
         return todo
-    rows = store.rows()
-    if rows.empty:
-        return todo
-    if "normalizer" not in rows:
-        return todo
-    if "weights" not in rows:
-        return todo
-    mine = rows[(rows["model"] == model_label(str(folder))) & (rows["weights"] == weights_id(str(folder)))
-                & (rows["data"] == data_name)
-                & (rows["normalizer"] == DEFAULT_NORMALIZER["embedded"])
-                & (rows["limit"] == (-1 if limit is None else limit)) & (rows["beam_size"] == 1)]
+    mine = store.find(model=model_label(str(folder)), weights=weights_id(str(folder)), data=data_name,
+                      normalizer=DEFAULT_NORMALIZER["embedded"], limit=-1 if limit is None else limit, beam_size=1)
     have = {(int(r.encoder_frames), int(r.stride), r.pooling) for r in mine.itertuples()}
     return [c for c in todo if c not in have]
 
@@ -374,12 +310,11 @@ def pending_embedded(store: ResultStore, folder: Path, data_name: str, limit: in
 def sweep_embedded(data: str | AsrData | None = None, checkpoints: str | Path = CHECKPOINTS_DIR, batch_size: int = 32,
                    limit: int | None = None, force: bool = False, store: ResultStore | None = None,
                    models: list[str | Path] | None = None, threads: int | None = 1,
-                   check_limit: int | None = EMBEDDED_CHECK_LIMIT, missing_only: bool = False,
-                   verbose: bool = True) -> pd.DataFrame:
+                   check_limit: int | None = EMBEDDED_CHECK_LIMIT, verbose: bool = True) -> pd.DataFrame:
     """All minis x {full, half} frames x stride {1, 2} x pooling {select, mean}, on CPU fp32.
 
-    Resumable: only configurations without a row are run, and models/audio are loaded only
-    then; ``missing_only=True`` ignores ``AUDIOSCALE_RECOMPUTE`` for rows that exist.
+    Resumable: only configurations without a reusable row are run, and models/audio are
+    loaded only then.
     ``threads=1`` by default: the minis are overhead-bound, and two OpenMP threads on a
     shared 2-core machine run far slower than one.
     """
@@ -391,13 +326,13 @@ def sweep_embedded(data: str | AsrData | None = None, checkpoints: str | Path = 
     data_name = data.name if isinstance(data, AsrData) else (
         default_embedded_data_name() if data is None else portable_name(data))
     pending = {f: [(t, s, p, limit)
-                   for t, s, p in pending_embedded(store, f, data_name, limit, force, missing_only)]
+                   for t, s, p in pending_embedded(store, f, data_name, limit, force)]
                for f in folders}
     if check_limit and limit is None:
         # one cheap row (smallest model, full window, stride 1, first utterances) that a test
         # recomputes and compares exactly with the committed one
         full = embedded_configs(_full_frames(folders[0]))[0]
-        if full in pending_embedded(store, folders[0], data_name, check_limit, force, missing_only):
+        if full in pending_embedded(store, folders[0], data_name, check_limit, force):
             pending[folders[0]].append((*full, check_limit))
     if any(pending.values()):
         if data is None:
@@ -413,8 +348,9 @@ def sweep_embedded(data: str | AsrData | None = None, checkpoints: str | Path = 
                     continue
                 system = load_system(str(folder), device="cpu", dtype="float32")
                 for t, s, pooling, lim in todo:
-                    run_asr(system, data, t, s, pooling, batch_size=batch_size, limit=lim, scale="embedded",
-                            force=force, store=store, verbose=verbose)
+                    config = AsrConfig(str(folder), data.name, t, s, pooling, limit=lim, scale="embedded",
+                                       device="cpu")
+                    run_asr(config, system, data, store=store, batch_size=batch_size, force=force, verbose=verbose)
         finally:
             torch.set_num_threads(old_threads)
     prune_stale(store, folders)
@@ -434,22 +370,7 @@ def prune_stale(store: ResultStore, folders: list[Path]) -> int:
     stale = rows["model"].isin(list(current)) & (rows["weights"] != rows["model"].map(current))
     if not stale.any():
         return 0
-    keys = set(rows.loc[stale, "config_key"])
-    _rewrite(store.path, lambda df: df[~df["config_key"].isin(keys)])
-    _rewrite(store.timing_path, lambda df: df[~df["config_key"].isin(keys)])
-    ids = {config_id(k) for k in keys}
-    _rewrite(utterances_path(store), lambda df: df[~df["config_id"].isin(ids)])
-    return int(stale.sum())
-
-
-def _rewrite(path: Path, keep) -> None:
-    if not path.exists():
-        return
-    df = pd.read_csv(path, keep_default_na=False, dtype={"config_id": str}) if path.name.endswith(
-        "_utterances.csv") else pd.read_csv(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    keep(df).to_csv(tmp, index=False, lineterminator="\n", float_format="%.10g")
-    os.replace(tmp, path)
+    return store.delete(rows.loc[stale, "config_key"])
 
 
 def rows_with_timings(scale: str = "embedded", store: ResultStore | None = None) -> pd.DataFrame:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from ..errors import check_int_range
 
-MAX_FRAMES = 1500  # real Whisper's window; a checkpoint with a smaller window is checked on load
 
 
 def _common(p) -> None:
@@ -54,20 +53,13 @@ def register(sub) -> None:
 
 
 def _asr(args) -> int:
+    from ..asr.config import AsrConfig
     from ..asr.run import run_asr
-    from ..models.whisper_axes import check_frames_and_stride
 
-    # Validate the axes before any model is loaded (a minute for large-v3).
-    if args.frames is not None:
-        check_frames_and_stride(args.frames, args.stride, max_frames=MAX_FRAMES)
-    else:
-        check_int_range("stride", args.stride, 1, None, fix="Use 1 (no subsampling) or 2.")
-    check_int_range("beam_size", args.beam_size, 1, None, fix="Use 1 (greedy) or e.g. 5.")
-    check_int_range("batch_size", args.batch_size, 1, None, fix="Use e.g. 16.")
-    row = run_asr(args.model, args.data, args.frames, args.stride, args.pooling, batch_size=args.batch_size,
-                  beam_size=args.beam_size, max_new_tokens=args.max_new_tokens, limit=args.limit,
-                  scale=args.scale, force=args.force, device=args.device, dtype=args.dtype,
-                  allow_missing_audio=args.allow_missing_audio, normalizer=args.normalizer)
+    # AsrConfig checks the axes before any model is loaded (a minute for large-v3).
+    config = AsrConfig(args.model, args.data, args.frames, args.stride, args.pooling, args.beam_size,
+                       args.max_new_tokens, args.limit, args.scale, args.device, args.dtype, args.normalizer)
+    row = run_asr(config, batch_size=args.batch_size, force=args.force, allow_missing_audio=args.allow_missing_audio)
     print(f"{row['model']} T={row['encoder_frames']} s={row['stride']} {row['pooling']}: "
           f"WER {row['wer_pct']:.2f} % (S {row['substitutions']}, D {row['deletions']}, I {row['insertions']}; "
           f"{row['n_utterances']} utterances, {row['n_bad_files']} bad files), "

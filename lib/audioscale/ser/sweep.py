@@ -47,6 +47,11 @@ def backbone_path() -> str:
     return str(REPO / BACKBONE)
 
 
+def backbone_available() -> bool:
+    """Whether ``make pretrain`` has left the backbone in checkpoints/."""
+    return (REPO / BACKBONE / "config.json").is_file()
+
+
 def base_config(**kw) -> SERConfig:
     return SERConfig(**{"model": backbone_path(), "data": "embedded", "duration_s": 4.0,
                         "pooling": "masked", **REFERENCE, **TRAINING, **kw})
