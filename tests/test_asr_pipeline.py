@@ -316,3 +316,26 @@ def test_a_recompute_run_recomputes_each_row_once(tmp_path, ls_dir, monkeypatch)
     later = ResultStore("asr_embedded", root=tmp_path / "results")  # a later notebook's store, same run
     assert len(run.pending_embedded(later, folder, data.name)) == 5
     assert len(later.find(encoder_frames=200, stride=1)) == 1 and later.find(encoder_frames=100).empty
+
+
+def test_a_row_stranded_without_its_lines_is_recomputed(tmp_path, ls_dir, monkeypatch):
+    """A run stopped after the row but before its per-utterance lines (the order before lines
+    were written first) left a finished-looking row: the rerun treats it as unfinished."""
+    from audioscale.asr import run
+    folder = tmp_path / "asr-mini-z"
+    toy.save_system(folder, toy.mini_config(), seed=0)
+    store = ResultStore("asr_embedded", root=tmp_path / "results")
+    data = load_asr_data(ls_dir, limit=2)
+    config = AsrConfig(str(folder), data.name, 200, 1, max_new_tokens=N_NEW, scale="embedded")
+    row = run.run_asr(config, data=data, store=store, warmup=False, flops_conventions=("paper",))
+    lines = store.utterances.read()
+    store.utterances.delete({run.config_id(row["config_key"])})  # the stranded state
+    assert (200, 1, "select") in run.pending_embedded(store, folder, data.name)
+    again = run.run_asr(config, data=data, store=store, warmup=False, flops_conventions=("paper",))
+    assert again["wer_pct"] == row["wer_pct"]
+    assert store.utterances.read().equals(lines)
+
+    def boom(*a, **k):
+        raise AssertionError("a row whose lines exist is finished")
+    monkeypatch.setattr("audioscale.asr.run.transcribe", boom)
+    run.run_asr(config, data=data, store=store, warmup=False, flops_conventions=("paper",))

@@ -249,6 +249,12 @@ class UtteranceStore:
             return pd.DataFrame(columns=UTTERANCE_COLUMNS)
         return pd.read_csv(self.path, keep_default_na=False, dtype={"config_id": str})
 
+    def row_ids(self) -> set[str]:
+        """The ``config_id`` of every row that has its lines."""
+        if not self.path.exists():
+            return set()
+        return set(pd.read_csv(self.path, usecols=["config_id"], dtype={"config_id": str})["config_id"])
+
     def replace(self, key: str, lines: list[dict]) -> None:
         """The lines of one row (``key``: its config_key), replacing any it had."""
         cid = config_id(key)

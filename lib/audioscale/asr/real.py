@@ -32,11 +32,11 @@ import torch
 
 from ..paths import SAMPLE_RATE
 from ..errors import AudioscaleError, check_choice, check_int_range
-from ..results import ResultStore
+from ..results import ResultStore, config_key
 from ..models.whisper_axes import check_frames_and_stride
 from .data import AsrData
 from .decode import Transcription, check_window, max_new_tokens_for, transcribe_axes
-from .run import _load_waves, asr_config, flops_columns, timing_columns, write_utterances
+from .run import _load_waves, _with_lines, asr_config, flops_columns, timing_columns, write_utterances
 from .system import AsrSystem, default_device, load_system
 from .wer import corpus_wer
 
@@ -134,8 +134,8 @@ def _row(system, data, kept, waves, tr, t_frames, stride, pooling, guard, n_new,
         **flops_columns(system, t_frames, stride, pooling, positions))
     timings = timing_columns(tr, shared_axes=tr.timing["shared_axes"], timed_guard="none")
     config = real_config(system, data, t_frames, stride, pooling, guard, n_new, limit, audio, wsource)
+    write_utterances(store, config_key(config), kept, waves, gtr, NORMALIZER)  # lines first: see run.run_asr
     row = store.put(config, metrics, timings=timings, scale="real")
-    write_utterances(store, row["config_key"], kept, waves, gtr, NORMALIZER)
     return row
 
 
@@ -151,7 +151,7 @@ def run_window(system: AsrSystem, data: AsrData, t_frames: int, audio: str, weig
     n_new = max_new_tokens_for(system, min(SAMPLE_LEN, max_new_tokens_for(system)))
     configs = {(s, p, g): real_config(system, data, t_frames, s, p, g, n_new, limit, audio, weights_source)
                for s, p in AXES for g in GUARDS}
-    have = {k: store.get(c, force=force) for k, c in configs.items()}
+    have = {k: _with_lines(store, store.get(c, force=force)) for k, c in configs.items()}
     if all(r is not None for r in have.values()):
         return list(have.values())
     if data.layout == "read-aloud":

@@ -25,7 +25,7 @@ from ..audio import AudioError
 from ..errors import AudioscaleError, check_int_range
 from ..models.whisper_axes import check_frames_and_stride
 from ..paths import CHECKPOINTS_DIR, SAMPLE_RATE
-from ..results import ResultStore, config_id
+from ..results import ResultStore, config_id, config_key
 from .config import DEFAULT_NORMALIZER, AsrConfig
 from .data import AsrData, load_asr_data, portable_name
 from .decode import check_window, max_new_tokens_for, transcribe
@@ -130,7 +130,7 @@ def run_asr(config: AsrConfig, system: AsrSystem | None = None, data: AsrData | 
     n_new = max_new_tokens_for(system, config.max_new_tokens)
     store = store or ResultStore(f"asr_{config.scale}")
     key = asr_config(system, data, t, stride, pooling, config.beam_size, n_new, config.limit, config.scorer)
-    row = store.get(key, force=force)
+    row = _with_lines(store, store.get(key, force=force))
     if row is not None:
         if verbose:
             print(f"skip (finished): {key['model']} T={t} s={stride} {pooling}")
@@ -154,12 +154,26 @@ def run_asr(config: AsrConfig, system: AsrSystem | None = None, data: AsrData | 
         params_m=sum(p.numel() for p in system.model.parameters()) / 1e6,
         full_encoder_frames=system.full_encoder_frames, window_s=system.window_s,
         **flops_columns(system, t, stride, pooling, positions, flops_conventions))
+    # Lines first, row last: a run stopped between the two leaves lines without a row, which the
+    # rerun replaces; never a finished-looking row whose lines are missing.
+    write_utterances(store, config_key(key), kept, waves, tr, config.scorer)
     row = store.put(key, metrics, timings=timing_columns(tr), scale=config.scale)
-    write_utterances(store, row["config_key"], kept, waves, tr, config.scorer)
     if verbose:
         print(f"{key['model']} T={t} s={stride} {pooling}: WER {score.wer_pct:.2f} % "
               f"({len(kept)} utts, {len(bad)} bad), RTFx {tr.rtfx:.1f}")
     return row
+
+
+def _with_lines(store: ResultStore, found):
+    """``found`` (a row dict, or a frame of rows) without the rows whose per-utterance lines are
+    missing: such a row was stranded by an interrupted run (before lines were written first),
+    and counts as unfinished."""
+    if found is None or (isinstance(found, pd.DataFrame) and found.empty):
+        return found
+    have = store.utterances.row_ids()
+    if isinstance(found, dict):
+        return found if config_id(found["config_key"]) in have else None
+    return found[found["config_key"].map(config_id).isin(have)].reset_index(drop=True)
 
 
 def timing_columns(tr, **extra) -> dict:
@@ -261,9 +275,10 @@ def default_embedded_data(split: str = "other") -> AsrData:
 
 def _finished_paper_row(store: ResultStore, config: AsrConfig) -> dict | None:
     """The reusable greedy row of a paper configuration, found without loading the model."""
-    hit = store.find(model=model_label(config.model), data=config.data, encoder_frames=config.encoder_frames,
-                     stride=config.stride, pooling=config.pooling, beam_size=1, normalizer=config.scorer,
-                     limit=-1 if config.limit is None else config.limit, device=config.device, dtype=config.dtype)
+    hit = _with_lines(store, store.find(
+        model=model_label(config.model), data=config.data, encoder_frames=config.encoder_frames, stride=config.stride,
+        pooling=config.pooling, beam_size=1, normalizer=config.scorer,
+        limit=-1 if config.limit is None else config.limit, device=config.device, dtype=config.dtype))
     return None if hit.empty else hit.iloc[0].to_dict()
 
 
@@ -301,8 +316,9 @@ def pending_embedded(store: ResultStore, folder: Path, data_name: str, limit: in
     todo = embedded_configs(_full_frames(folder))
     if force:
         return todo
-    mine = store.find(model=model_label(str(folder)), weights=weights_id(str(folder)), data=data_name,
-                      normalizer=DEFAULT_NORMALIZER["embedded"], limit=-1 if limit is None else limit, beam_size=1)
+    mine = _with_lines(store, store.find(
+        model=model_label(str(folder)), weights=weights_id(str(folder)), data=data_name,
+        normalizer=DEFAULT_NORMALIZER["embedded"], limit=-1 if limit is None else limit, beam_size=1))
     have = {(int(r.encoder_frames), int(r.stride), r.pooling) for r in mine.itertuples()}
     return [c for c in todo if c not in have]
 
