@@ -196,7 +196,10 @@ def test_offline_hub_id_resolves_to_the_conversion(tmp_path, monkeypatch):
         resolve_source("base")
     (folder / "model.safetensors").write_bytes(b"x")
     monkeypatch.delenv("HF_HUB_OFFLINE")
+    monkeypatch.setattr("audioscale.hub.hub_reachable", lambda: True)
     assert resolve_source("openai/whisper-base") == "openai/whisper-base"  # online: the hub's own weights
+    monkeypatch.setattr("audioscale.hub.hub_reachable", lambda: False)
+    assert resolve_source("openai/whisper-base") == str(folder)  # hub unreachable: the conversion
 
 
 # ---------------------------------------------------------------- decoding guards

@@ -49,6 +49,10 @@ def load_audio(path: str | Path, target_sr: int = SAMPLE_RATE, downmix: bool = F
     path = Path(path)
     if not path.is_file():
         raise AudioError(f"{path}: no such audio file. Fix: check the dataset folder.")
+    missing = _wav_bytes_missing(path)
+    if missing:
+        raise AudioError(f"{path}: truncated: its WAV header promises {missing} more bytes of audio than the "
+                         "file holds (a copy or download cut short). Fix: copy the file again.")
     try:
         wave, sr = sf.read(str(path), dtype="float32", always_2d=True)
     except Exception as e:  # soundfile raises several types for unreadable files
@@ -60,6 +64,28 @@ def load_audio(path: str | Path, target_sr: int = SAMPLE_RATE, downmix: bool = F
         wave = wave.mean(axis=1, keepdims=True)
     wave = check_wave(wave[:, 0], str(path))
     return check_wave(resample(wave, sr, target_sr), str(path))
+
+
+def _wav_bytes_missing(path: Path) -> int:
+    """For a RIFF/WAVE file, how many bytes of its ``data`` chunk the file lacks (0: whole, or not
+    a WAV). libsndfile reads a cut-short WAV as a shorter whole one, without a word."""
+    import struct
+
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        head = fh.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return 0
+        offset = 12
+        while offset + 8 <= size:
+            fh.seek(offset)
+            chunk, length = struct.unpack("<4sI", fh.read(8))
+            if chunk == b"data":
+                if length in (0, 0xFFFFFFFF):  # a streamed WAV that never wrote its length
+                    return 0
+                return max(0, offset + 8 + length - size)
+            offset += 8 + length + (length & 1)  # chunks are padded to an even length
+    return 0
 
 
 def fit_to_duration(wave: np.ndarray, duration_s: float, sr: int = SAMPLE_RATE,

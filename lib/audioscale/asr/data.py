@@ -188,6 +188,9 @@ def _load_hub(source: str, hub_config: str | None, hub_split: str | None) -> Asr
     dataset_id, config, split = HUB_SETS.get(source, (source, hub_config, hub_split or "test"))
     config = hub_config or config
     split = hub_split or split
+    from ..hub import check_reachable
+
+    check_reachable(dataset_id, f"data {source!r}", repo_type="dataset")
     try:
         import datasets
         ds = datasets.load_dataset(dataset_id, config, split=split)

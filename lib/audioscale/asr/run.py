@@ -14,6 +14,7 @@ WER, never dropped silently; the sweep goes on.
 from __future__ import annotations
 
 import copy
+import logging
 import os
 import time
 from pathlib import Path
@@ -32,6 +33,7 @@ from .decode import check_window, max_new_tokens_for, transcribe
 from .system import AsrSystem, default_device, load_system
 from .wer import corpus_wer
 
+log = logging.getLogger(__name__)
 PAPER_DATA = "librispeech-test-other"  # hub short name; a local folder works too
 EMBEDDED_DATA = "embedded"  # names the embedded world's test set (synthesized and cached on first use)
 
@@ -138,6 +140,7 @@ def run_asr(config: AsrConfig, system: AsrSystem | None = None, data: AsrData | 
 
     torch.manual_seed(key["seed"])
     waves, kept, bad = _load_waves(data)
+    _warn_about_audio(bad, waves, t, t * system.window_s / system.full_encoder_frames, data.name)
     if not kept:
         raise AudioscaleError(f"all {len(bad)} audio files of {data.name} are unreadable "
                               f"(first: {bad[0][1] if bad else '-'}). Fix: check the data folder.")
@@ -162,6 +165,17 @@ def run_asr(config: AsrConfig, system: AsrSystem | None = None, data: AsrData | 
         print(f"{key['model']} T={t} s={stride} {pooling}: WER {score.wer_pct:.2f} % "
               f"({len(kept)} utts, {len(bad)} bad), RTFx {tr.rtfx:.1f}")
     return row
+
+
+def _warn_about_audio(bad, waves, encoder_frames: int, window_s: float, data_name: str) -> None:
+    """Say why each bad file was left out, and how many utterances run past the window (the
+    decoder hears only their first part): the row counts them, the log names them."""
+    for utt_id, reason in bad:
+        log.warning("%s: %s left out of the WER: %s", data_name, utt_id, reason)
+    longer = sum(1 for w in waves if len(w) / SAMPLE_RATE > window_s)
+    if longer:
+        log.warning("%s: %d of %d utterances are longer than the %d-frame window (%g s): only their first "
+                    "%g s is transcribed", data_name, longer, len(waves), encoder_frames, window_s, window_s)
 
 
 def _with_lines(store: ResultStore, found):

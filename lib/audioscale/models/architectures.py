@@ -140,8 +140,10 @@ def _shipped_folder(source: str) -> str | None:
     names them always."""
     from .weights import shipped
 
+    from ..hub import hub_reachable
+
     hub_ids = {m.hub_id: m.name for m in shipped.SHIPPED.values()}
-    offline = os.environ.get("HF_HUB_OFFLINE") == "1"
+    offline = not hub_reachable() if (source in hub_ids or source in shipped.SHIPPED) else False
     if source in shipped.SHIPPED and (offline or source not in WHISPER):
         return str(shipped.installed_folder(source))
     if source in hub_ids and offline:
@@ -155,10 +157,12 @@ def resolve_source(source: str) -> str:
     local = _shipped_folder(source)
     if local is not None:
         return local
-    if source in WHISPER:
-        return WHISPER[source].hub_id
-    if source in WAV2VEC2:
-        return WAV2VEC2[source].hub_id
+    if source in WHISPER or source in WAV2VEC2:
+        from ..hub import check_reachable
+
+        hub_id = (WHISPER.get(source) or WAV2VEC2[source]).hub_id
+        check_reachable(hub_id, f"model {source!r}")
+        return hub_id
     p = Path(source).expanduser()
     looks_like_path = source.startswith((".", "/", "~")) or p.exists() or source.count("/") > 1
     if looks_like_path:
@@ -169,13 +173,51 @@ def resolve_source(source: str) -> str:
             raise AudioscaleError(f"model folder {source!r} has no config.json: it was not saved with "
                                   "save_pretrained (or is the wrong folder).")
         return str(p)
+    if "/" not in source:
+        known = sorted(WHISPER) + sorted(WAV2VEC2) + sorted(set(_shipped_names()) - set(WHISPER))
+        raise AudioscaleError(f"model {source!r} is not a known short name ({', '.join(known)}), a folder, or a "
+                              "hub id. Fix: use one of those names, a folder saved with save_pretrained, or an "
+                              "org/name hub id such as 'openai/whisper-tiny'.")
+    from ..hub import check_reachable
+
+    check_reachable(source, f"model {source!r}")
     return source
+
+
+def _shipped_names() -> list[str]:
+    from .weights import shipped
+
+    return list(shipped.SHIPPED)
+
+
+# what each loader needs, by the ``model_type`` a folder's config.json names
+_KIND = {"whisper": "a Whisper checkpoint (ASR)", "wav2vec2": "a wav2vec2 checkpoint (SER backbone)"}
+
+
+def check_model_kind(ref: str, model_type: str, source: str | None = None) -> None:
+    """A local folder's config.json must name ``model_type``: a Whisper folder given to a wav2vec2
+    recipe would otherwise load with a freshly drawn backbone and train to chance level."""
+    config = Path(ref) / "config.json"
+    if not config.is_file():
+        return  # a hub id: transformers checks it on download
+    import json
+
+    try:
+        found = json.loads(config.read_text(encoding="utf-8")).get("model_type")
+    except (ValueError, UnicodeDecodeError) as e:
+        raise AudioscaleError(f"{config}: not a readable config.json ({e}). Fix: save the model again "
+                              "with save_pretrained.") from None
+    if found != model_type:
+        raise AudioscaleError(
+            f"model {source or ref!r} is {_KIND.get(found, f'a {found!r} model')}, but this task needs "
+            f"{_KIND.get(model_type, model_type)}. Fix: pass a {model_type} folder, hub id or short name.")
 
 
 def _from_pretrained(cls, source: str, **kw):
     from transformers.utils import logging as hf_logging
 
     ref = resolve_source(source)
+    check_model_kind(ref, cls.config_class.model_type, source)
     # transformers draws a "Loading weights" bar per load: in a notebook it is a widget that
     # `make reproduce` stores in the outputs and nbval then misses when rows are reused
     bar_was_on = hf_logging.is_progress_bar_enabled()

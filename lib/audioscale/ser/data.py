@@ -102,6 +102,10 @@ def read_demographics(root: str | Path) -> pd.DataFrame | None:
     if "ActorID" not in demo:
         raise AudioscaleError(f"{path.name} has no ActorID column (columns: {list(demo.columns)}). "
                               "Fix: use CREMA-D's VideoDemographics.csv unchanged.")
+    repeated = sorted(set(demo.loc[demo["ActorID"].duplicated(), "ActorID"]))
+    if repeated:  # a merge on it would copy each of that actor's clips once per line
+        raise AudioscaleError(f"{path.name} lists actor {repeated[0]} more than once ({len(repeated)} repeated "
+                              "actor(s)): each would duplicate that actor's clips. Fix: keep one line per ActorID.")
     return demo.rename(columns={"ActorID": "actor_id", "Age": "age", "Sex": "sex"})
 
 

@@ -68,8 +68,11 @@ def load_backbone(source: str, init: str = "pretrained", num_labels: int = len(S
             cfg = wav2vec2_config(source, num_labels=num_labels, **config_overrides)
         else:
             from transformers import Wav2Vec2Config
-            cfg = Wav2Vec2Config.from_pretrained(resolve_source(source), num_labels=num_labels,
-                                                 **config_overrides)
+
+            from ..models.architectures import check_model_kind
+            ref = resolve_source(source)
+            check_model_kind(ref, Wav2Vec2Config.model_type, source)
+            cfg = Wav2Vec2Config.from_pretrained(ref, num_labels=num_labels, **config_overrides)
         return build_wav2vec2(cfg, device="cpu", seed=seed).train()
     torch.manual_seed(seed)  # the classification head is newly initialised
     from transformers.utils import logging as hf_logging
