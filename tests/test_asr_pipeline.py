@@ -339,3 +339,26 @@ def test_a_row_stranded_without_its_lines_is_recomputed(tmp_path, ls_dir, monkey
         raise AssertionError("a row whose lines exist is finished")
     monkeypatch.setattr("audioscale.asr.run.transcribe", boom)
     run.run_asr(config, data=data, store=store, warmup=False, flops_conventions=("paper",))
+
+
+def test_a_changed_data_folder_makes_its_rows_stale(system, tmp_path, caplog):
+    """Rows of a local folder are keyed by its content: after a transcript is rewritten the rerun
+    recomputes (saying so) and the old row goes; a copy elsewhere has the same fingerprint."""
+    import shutil
+
+    folder = tmp_path / "set"
+    toy.write_librispeech_folder(folder, durations_s=(1.0, 1.4), speaker="7", chapter="8")
+    store = ResultStore("asr_embedded", root=tmp_path / "results")
+    config = AsrConfig(system.source, str(folder), 100, 1, max_new_tokens=N_NEW, scale="embedded")
+    first = run_asr(config, system, store=store, warmup=False)
+    assert first["data_fingerprint"].startswith("sha256:")
+    trans = folder / "7" / "8" / "7-8.trans.txt"
+    trans.write_text(trans.read_text().replace("\n", " RED\n", 1))
+    with caplog.at_level("WARNING"):
+        second = run_asr(config, system, store=store, warmup=False)
+    assert "has changed since its row was computed: recomputing" in caplog.text
+    assert second["data_fingerprint"] != first["data_fingerprint"]
+    assert list(store.rows()["config_key"]) == [second["config_key"]]  # the stale row is gone
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    assert load_asr_data(copy).fingerprint == second["data_fingerprint"]

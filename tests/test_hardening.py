@@ -181,3 +181,23 @@ def test_a_cached_hub_model_is_used_offline_when_the_hub_is_unreachable(no_netwo
     monkeypatch.setattr(no_network, "_cached", lambda repo_id, repo_type: True)
     no_network.check_reachable("openai/whisper-tiny", "model 'tiny'")
     assert os.environ["HF_HUB_OFFLINE"] == "1" and constants.HF_HUB_OFFLINE is True
+
+
+def test_two_crema_d_folders_of_one_name_never_share_a_row(tmp_path):
+    """SER rows were keyed by the data folder's name: another folder of that name got the first
+    one's row, and a folder whose files changed kept its old row. The content is in the key now."""
+    from ser_testdata import write_tone_corpus
+
+    from audioscale.results import ResultStore
+    from audioscale.ser.run import SERConfig, row_config
+
+    a = write_tone_corpus(tmp_path / "a" / "crema", n_speakers=3, per_class=1, seed=0)
+    b = write_tone_corpus(tmp_path / "b" / "crema", n_speakers=3, per_class=1, seed=1)
+    ka, kb = (row_config(SERConfig(model="wav2vec2-base", data=str(d))) for d in (a, b))
+    assert ka["data"] == kb["data"] == "crema" and ka["data_fingerprint"] != kb["data_fingerprint"]
+    store = ResultStore("ser_paper", root=tmp_path / "results")
+    store.put(ka, {"ua": 0.5})
+    assert store.get(kb) is None and store.superseded(kb, "data_fingerprint") == [store.rows()["config_key"][0]]
+    wav = sorted((a / "AudioWAV").glob("*.wav"))[0]
+    wav.write_bytes(wav.read_bytes()[:-2] + b"\x01\x00")  # one sample changed
+    assert row_config(SERConfig(model="wav2vec2-base", data=str(a)))["data_fingerprint"] != ka["data_fingerprint"]

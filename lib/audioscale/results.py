@@ -170,6 +170,20 @@ class ResultStore:
             df = df[~df["config_key"].map(self.must_recompute)]
         return df.reset_index(drop=True)
 
+    def superseded(self, config: dict, field: str) -> list[str]:
+        """Keys of the rows whose config equals ``config`` except in ``field`` (e.g. the data's
+        fingerprint): the rows a recompute with a new ``field`` replaces."""
+        df = self.rows()
+        if df.empty or field not in df:
+            return []
+        rest = {k: v for k, v in config.items() if k != field}
+        out = []
+        for key in df["config_key"]:
+            other = json.loads(key)
+            if other.get(field) != config.get(field) and {k: v for k, v in other.items() if k != field} == rest:
+                out.append(key)
+        return out
+
     def delete(self, keys) -> int:
         """Remove the rows of ``keys`` with their timings lines and per-utterance lines; returns
         how many rows went."""

@@ -54,6 +54,7 @@ class AsrData:
     utterances: list[Utterance]
     n_missing_audio: int = 0  # transcripts listed without an audio file (allow_missing_audio=True)
     _loader: Callable[[Utterance], np.ndarray] | None = field(default=None, repr=False)
+    fingerprint: str = ""  # a local folder's content (audioscale.fingerprint); "" for named, versioned sets
 
     def __len__(self) -> int:
         return len(self.utterances)
@@ -68,7 +69,8 @@ class AsrData:
         """The first ``limit`` utterances in id order (all when None)."""
         if limit is None:
             return self
-        return AsrData(self.name, self.layout, self.utterances[:limit], self.n_missing_audio, self._loader)
+        return AsrData(self.name, self.layout, self.utterances[:limit], self.n_missing_audio, self._loader,
+                       self.fingerprint)
 
 
 def portable_name(source: str | Path) -> str:
@@ -142,7 +144,12 @@ def _finish(root: Path, layout: str, utts: list[Utterance], missing: list[str],
         raise AudioscaleError(f"{root}: none of the {len(missing)} transcripts has an audio file "
                               f"({AUDIO_SUFFIXES}). Fix: check that the audio sits beside its transcript.")
     utts.sort(key=lambda u: u.utt_id)
-    return AsrData(portable_name(root), layout, utts, n_missing_audio=len(missing))
+    from ..fingerprint import folder_fingerprint
+
+    texts = [p for pattern in ("*.trans.txt", "*.manifest.tsv") for p in root.rglob(pattern)]
+    audio = [u.audio_path for u in utts if u.audio_path is not None and u.audio_path.is_file()]
+    return AsrData(portable_name(root), layout, utts, n_missing_audio=len(missing),
+                   fingerprint=folder_fingerprint(root, texts + audio))
 
 
 def _librispeech(root: Path, transcripts: list[Path], allow_missing_audio: bool) -> AsrData:

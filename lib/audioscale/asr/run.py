@@ -70,12 +70,15 @@ def asr_config(system: AsrSystem, data: AsrData, encoder_frames: int, stride: in
     """The row's key: everything that can change its metrics (batch size cannot: it is a
     timing knob and lives in the timings file)."""
     src = system.source
-    return dict(model=model_label(src), source=portable_name(src) if Path(src).exists() else src,
-                weights=weights_id(src),
-                data=data.name, encoder_frames=int(encoder_frames), stride=int(stride), pooling=pooling,
-                beam_size=int(beam_size), max_new_tokens=int(max_new_tokens),
-                limit=-1 if limit is None else int(limit), device=system.device, dtype=system.dtype,
-                normalizer=normalizer, seed=seed)
+    config = dict(model=model_label(src), source=portable_name(src) if Path(src).exists() else src,
+                  weights=weights_id(src),
+                  data=data.name, encoder_frames=int(encoder_frames), stride=int(stride), pooling=pooling,
+                  beam_size=int(beam_size), max_new_tokens=int(max_new_tokens),
+                  limit=-1 if limit is None else int(limit), device=system.device, dtype=system.dtype,
+                  normalizer=normalizer, seed=seed)
+    if data.fingerprint:  # a local folder: its content is part of the key
+        config["data_fingerprint"] = data.fingerprint
+    return config
 
 
 def flops_columns(system: AsrSystem, encoder_frames: int, stride: int, pooling: str,
@@ -138,6 +141,9 @@ def run_asr(config: AsrConfig, system: AsrSystem | None = None, data: AsrData | 
             print(f"skip (finished): {key['model']} T={t} s={stride} {pooling}")
         return row
 
+    stale = store.superseded(key, "data_fingerprint")
+    if stale:
+        log.warning("%s has changed since its row was computed: recomputing (the old row goes)", data.name)
     torch.manual_seed(key["seed"])
     waves, kept, bad = _load_waves(data)
     _warn_about_audio(bad, waves, t, t * system.window_s / system.full_encoder_frames, data.name)
@@ -161,6 +167,7 @@ def run_asr(config: AsrConfig, system: AsrSystem | None = None, data: AsrData | 
     # rerun replaces; never a finished-looking row whose lines are missing.
     write_utterances(store, config_key(key), kept, waves, tr, config.scorer)
     row = store.put(key, metrics, timings=timing_columns(tr), scale=config.scale)
+    store.delete(stale)
     if verbose:
         print(f"{key['model']} T={t} s={stride} {pooling}: WER {score.wer_pct:.2f} % "
               f"({len(kept)} utts, {len(bad)} bad), RTFx {tr.rtfx:.1f}")
@@ -252,7 +259,7 @@ def sweep_paper(data: str | AsrData = PAPER_DATA, model_ids: dict[str, str] | No
     for size, t, s in paper_configs():
         config = AsrConfig(model_ids.get(size, size), data.name, t, s, pooling if s > 1 else "select",
                            max_new_tokens=max_new_tokens, limit=limit, scale="paper", device=device, dtype=dtype)
-        done = _finished_paper_row(store, config)
+        done = _finished_paper_row(store, config, data.fingerprint)
         if done is not None and not force:  # skip loading a multi-GB checkpoint for a finished row
             rows.append(done)
             continue
@@ -287,12 +294,13 @@ def default_embedded_data(split: str = "other") -> AsrData:
     return AsrData(default_embedded_data_name(split), "embedded", items, 0, lambda utt: waves[utt.utt_id])
 
 
-def _finished_paper_row(store: ResultStore, config: AsrConfig) -> dict | None:
+def _finished_paper_row(store: ResultStore, config: AsrConfig, fingerprint: str = "") -> dict | None:
     """The reusable greedy row of a paper configuration, found without loading the model."""
+    content = {"data_fingerprint": fingerprint} if fingerprint else {}
     hit = _with_lines(store, store.find(
         model=model_label(config.model), data=config.data, encoder_frames=config.encoder_frames, stride=config.stride,
         pooling=config.pooling, beam_size=1, normalizer=config.scorer,
-        limit=-1 if config.limit is None else config.limit, device=config.device, dtype=config.dtype))
+        limit=-1 if config.limit is None else config.limit, device=config.device, dtype=config.dtype, **content))
     return None if hit.empty else hit.iloc[0].to_dict()
 
 
@@ -324,7 +332,7 @@ def _full_frames(folder: Path) -> int:
 
 
 def pending_embedded(store: ResultStore, folder: Path, data_name: str, limit: int | None = None,
-                     force: bool = False) -> list[tuple[int, int, str]]:
+                     force: bool = False, fingerprint: str = "") -> list[tuple[int, int, str]]:
     """The embedded configurations of ``folder`` without a reusable row, decided from the rows
     file and config.json alone (no model or audio is loaded when nothing is missing)."""
     todo = embedded_configs(_full_frames(folder))
@@ -332,7 +340,8 @@ def pending_embedded(store: ResultStore, folder: Path, data_name: str, limit: in
         return todo
     mine = _with_lines(store, store.find(
         model=model_label(str(folder)), weights=weights_id(str(folder)), data=data_name,
-        normalizer=DEFAULT_NORMALIZER["embedded"], limit=-1 if limit is None else limit, beam_size=1))
+        normalizer=DEFAULT_NORMALIZER["embedded"], limit=-1 if limit is None else limit, beam_size=1,
+        **({"data_fingerprint": fingerprint} if fingerprint else {})))
     have = {(int(r.encoder_frames), int(r.stride), r.pooling) for r in mine.itertuples()}
     return [c for c in todo if c not in have]
 
@@ -353,22 +362,22 @@ def sweep_embedded(data: str | AsrData | None = None, checkpoints: str | Path = 
         raise AudioscaleError(f"no trained minis under {portable_name(checkpoints)} (asr-mini-*/model.safetensors). "
                               "Fix: run `make pretrain` first, or pass models=[folders].")
     store = store or ResultStore("asr_embedded")
-    data_name = data.name if isinstance(data, AsrData) else (
-        default_embedded_data_name() if data is None else portable_name(data))
+    if data is not None and not isinstance(data, AsrData):
+        data = load_asr_data(data)  # a folder: its fingerprint decides which rows are current
+    data_name = default_embedded_data_name() if data is None else data.name
+    fingerprint = "" if data is None else data.fingerprint
     pending = {f: [(t, s, p, limit)
-                   for t, s, p in pending_embedded(store, f, data_name, limit, force)]
+                   for t, s, p in pending_embedded(store, f, data_name, limit, force, fingerprint)]
                for f in folders}
     if check_limit and limit is None:
         # one cheap row (smallest model, full window, stride 1, first utterances) that a test
         # recomputes and compares exactly with the committed one
         full = embedded_configs(_full_frames(folders[0]))[0]
-        if full in pending_embedded(store, folders[0], data_name, check_limit, force):
+        if full in pending_embedded(store, folders[0], data_name, check_limit, force, fingerprint):
             pending[folders[0]].append((*full, check_limit))
     if any(pending.values()):
         if data is None:
             data = default_embedded_data()
-        elif not isinstance(data, AsrData):
-            data = load_asr_data(data)
         old_threads = torch.get_num_threads()
         if threads:
             torch.set_num_threads(threads)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -111,11 +112,24 @@ def data_label(data: str) -> str:
     return Path(data).expanduser().resolve().name
 
 
+def data_fingerprint(data: str) -> str:
+    """The CREMA-D-layout folder's content (audioscale.fingerprint): clips and CSVs ("" if absent)."""
+    from ..fingerprint import folder_fingerprint
+
+    root = Path(data).expanduser()
+    if not root.is_dir():
+        return ""
+    files = [p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in (".wav", ".flac", ".csv", ".tsv")]
+    return folder_fingerprint(root, files)
+
+
 def row_config(cfg: SERConfig) -> dict:
     """The flat config stored in (and keying) the row: labels instead of paths."""
     d = asdict(cfg)
     d["model"] = model_label(cfg.model)
     d["data"] = data_label(cfg.data)
+    if cfg.data != EMBEDDED_DATA:  # a user's folder: its content is part of the key
+        d["data_fingerprint"] = data_fingerprint(cfg.data)
     rank, top_k = check_recipe_args(cfg.recipe, cfg.rank, cfg.top_k, UNKNOWN_DEPTH)
     d["rank"], d["top_k"] = rank, top_k
     if rank is None:
@@ -190,6 +204,10 @@ def run_config(cfg: SERConfig, scale: str = "embedded", store: ResultStore | Non
     hit = store.get(config, force=force)
     if hit is not None:
         return hit
+    stale = store.superseded(config, "data_fingerprint")
+    if stale:
+        print(f"{config['data']} has changed since its row was computed: recomputing (the old row goes)",
+              file=sys.stderr)
 
     old_threads = torch.get_num_threads()
     if num_threads:
@@ -212,7 +230,6 @@ def run_config(cfg: SERConfig, scale: str = "embedded", store: ResultStore | Non
         splits_csv = store.path.parent / "splits" / f"ser_{config['data']}_split{cfg.split_seed}.csv"
         clips, waves, bad = load_dataset(cfg.data, cfg.split_seed, splits_out=splits_csv)
         if bad:
-            import sys
             print(f"{len(bad)} of {len(bad) + len(clips)} clips skipped (unreadable):", file=sys.stderr)
             for name, reason in bad[:5]:
                 print(f"  {name}: {reason}", file=sys.stderr)
@@ -241,6 +258,7 @@ def run_config(cfg: SERConfig, scale: str = "embedded", store: ResultStore | Non
                    "eval_examples_per_s": len(te_y) / eval_s if eval_s else float("nan"),
                    "resumed_from_epoch": result.resumed_from_epoch}
         row = store.put(config, metrics, timings=timings, scale=scale)
+        store.delete(stale)
         if not keep_checkpoint:
             shutil.rmtree(ckpt, ignore_errors=True)
         return row
