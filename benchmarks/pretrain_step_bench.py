@@ -1,6 +1,6 @@
 """Milliseconds per pretraining step of a mini Whisper, float32 against bfloat16 autocast.
 
-Why ``pretrain.DECODER_STAGE_AUTOCAST`` is bfloat16 and stage 1 stays float32: on the
+Why ``pretrain.recipe.DECODER_STAGE_AUTOCAST`` is bfloat16 and stage 1 stays float32: on the
 reference machine (2-core Zen 4 with AVX512-BF16, idle, 1 thread; 2026-12-04) this script
 timed small's decoder-stage step at 222 ms in float32 and 132 under autocast (1.68x), and its
 stage-1 step at 130 and 145 (0.89x). It times pretrain's own step functions
@@ -19,8 +19,10 @@ import torch
 
 from audioscale.embedded import pretrain as P
 from audioscale.embedded.models import FULL_FRAMES
+from audioscale.embedded.pretrain.recipe import ALIGN_WEIGHT, DECODER_STAGE_BATCH
+from audioscale.embedded.pretrain.schedule import encoder_frames
 
-TARGET_STAGE2_SPEEDUP = 1.3  # what keeps autocast worth its rounding in the decoder stage
+TARGET_DECODER_STAGE_SPEEDUP = 1.3  # what keeps autocast worth its rounding in the decoder stage
 WARMUP_STEPS = 5  # untimed
 
 
@@ -30,7 +32,7 @@ def stage1_ms(name: str, dtype, steps: int, n_samples: np.ndarray, feats: torch.
     model.train()
     params = list(model.parameters()) + list(ctc.parameters())
     opt = torch.optim.AdamW(params, lr=1e-3)
-    frames = P._frames_of(n_samples)
+    frames = encoder_frames(n_samples)
     times = []
     for step, idx in enumerate(P.stage1_schedule(n_samples, steps + WARMUP_STEPS, seed=0)):
         t = int(frames[idx].max())
@@ -42,21 +44,21 @@ def stage1_ms(name: str, dtype, steps: int, n_samples: np.ndarray, feats: torch.
     return 1000 * float(np.mean(times))
 
 
-def stage2_ms(name: str, dtype, steps: int, labels) -> float:
+def decoder_stage_ms(name: str, dtype, steps: int, labels) -> float:
     """Mean ms of ``pretrain.decoder_stage_step`` (alignment loss on) on random encoder states."""
     model, _ = P.build(name, 0)
     cache = torch.randn(512, FULL_FRAMES, model.config.d_model).to(torch.float16)
     rng = np.random.default_rng(0)
     times = []
-    with P.decoder_only(model, watch_cross_attention=True) as (dec_params, cross):
+    with P.decoder_stage_mode(model, watch_cross_attention=True) as (dec_params, cross):
         opt = torch.optim.AdamW(dec_params, lr=1e-3)
         for step in range(steps + WARMUP_STEPS):
-            idx = np.sort(rng.permutation(len(cache))[: P.DECODER_STAGE_BATCH])
+            idx = np.sort(rng.permutation(len(cache))[: DECODER_STAGE_BATCH])
             lab = [labels[i] for i in idx]
             word_frames = [[float(min(8 * j + 4, FULL_FRAMES - 1)) for j in range(len(l))] for l in lab]
             t0 = time.perf_counter()
             P.decoder_stage_step(model, opt, dec_params, cache[torch.from_numpy(idx)].float(), lab, word_frames,
-                                 cross, P.ALIGN_WEIGHT, autocast=dtype)
+                                 cross, ALIGN_WEIGHT, autocast=dtype)
             if step >= WARMUP_STEPS:
                 times.append(time.perf_counter() - t0)
     return 1000 * float(np.mean(times))
@@ -79,13 +81,13 @@ def main() -> int:
     print(f"{'stage':<26} {'float32_ms':>10} {'bf16_autocast_ms':>16} {'speed-up':>8}")
     rows = {}
     for stage, fn in (("stage 1 (cropped batch 8)", lambda d: stage1_ms(args.model, d, args.steps, n_samples, feats, labels)),
-                      ("decoder stage (batch 32)", lambda d: stage2_ms(args.model, d, args.steps, labels))):
+                      ("decoder stage (batch 32)", lambda d: decoder_stage_ms(args.model, d, args.steps, labels))):
         f32, bf16 = fn(None), fn(torch.bfloat16)
         rows[stage] = f32 / bf16
         print(f"{stage:<26} {f32:>10.0f} {bf16:>16.0f} {f32 / bf16:>7.2f}x")
-    s2 = rows["decoder stage (batch 32)"]
-    print(f"decoder stage under autocast: {s2:.2f}x, target >= {TARGET_STAGE2_SPEEDUP}x -> "
-          f"{'met' if s2 >= TARGET_STAGE2_SPEEDUP else 'NOT MET: on this CPU set pretrain.DECODER_STAGE_AUTOCAST = None'}")
+    speedup = rows["decoder stage (batch 32)"]
+    print(f"decoder stage under autocast: {speedup:.2f}x, target >= {TARGET_DECODER_STAGE_SPEEDUP}x -> "
+          f"{'met' if speedup >= TARGET_DECODER_STAGE_SPEEDUP else 'NOT MET: on this CPU set pretrain.recipe.DECODER_STAGE_AUTOCAST = None'}")
     print(f"stage 1 under autocast: {rows['stage 1 (cropped batch 8)']:.2f}x "
           f"({'stays float32, as pretrain does' if rows['stage 1 (cropped batch 8)'] < 1.1 else 'faster here: worth a probe'})")
     return 0

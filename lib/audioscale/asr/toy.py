@@ -12,36 +12,29 @@ from pathlib import Path
 
 import numpy as np
 
+from ..embedded.vocab import SPECIALS, VOCAB
 from ..paths import SAMPLE_RATE
 
-WORDS = ("zero one two three four five six seven eight nine red green blue yellow white black "
-         "cat dog bird car box ball take move find open stop go the and with on").split()
 # Real Whisper (multilingual) ids of the tokens the decoder prompt uses.
 WHISPER_SPECIAL_IDS = {"<|endoftext|>": 50257, "<|startoftranscript|>": 50258, "<|en|>": 50259,
                        "<|transcribe|>": 50359, "<|notimestamps|>": 50363}
 
 
 def word_tokenizer(vocab_size: int | None = None, whisper_specials: bool = False):
-    """A word-level ``PreTrainedTokenizerFast`` like the embedded minis': ``<pad> <s> </s> <unk>``
-    then ``WORDS``; with ``vocab_size`` it is padded with ``w<i>`` fillers up to that size and,
+    """A word-level tokenizer like the embedded minis' (``embedded.vocab``): ``<pad> <s> </s> <unk>``
+    then the 32 words; with ``vocab_size`` it is padded with ``w<i>`` fillers up to that size and,
     with ``whisper_specials``, Whisper's prompt tokens sit at their real ids."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
-    from transformers import PreTrainedTokenizerFast
+    from ..embedded.vocab import word_tokenizer as vocab_tokenizer
 
-    tokens = ["<pad>", "<s>", "</s>", "<unk>", *WORDS]
+    tokens = [*SPECIALS, *VOCAB]
     if vocab_size is not None:
         tokens += [f"w{i}" for i in range(len(tokens), vocab_size)]
     if whisper_specials:
         for tok, i in WHISPER_SPECIAL_IDS.items():
             tokens[i] = tok
-    vocab = {t: i for i, t in enumerate(tokens)}
-    tk = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
-    tk.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    tk.decoder = decoders.WordPiece(prefix="##")  # joins words with spaces
-    specials = dict(pad_token="<pad>", bos_token="<s>", eos_token="</s>", unk_token="<unk>")
-    if whisper_specials:
-        specials["additional_special_tokens"] = list(WHISPER_SPECIAL_IDS)
-    return PreTrainedTokenizerFast(tokenizer_object=tk, **specials)
+    # no lower-casing and the decoder's clean-up on: how the toy folders were always saved
+    return vocab_tokenizer(tokens, lowercase=False, cleanup=True,
+                           additional_special_tokens=list(WHISPER_SPECIAL_IDS) if whisper_specials else ())
 
 
 def whisper_tokenizer():
@@ -81,7 +74,7 @@ def mini_config(d_model: int = 32, layers: int = 1, heads: int = 2, window_s: fl
     """A tiny Whisper config with a word vocabulary and a ``window_s`` encoder window."""
     from transformers import WhisperConfig
 
-    kw = dict(vocab_size=4 + len(WORDS), num_mel_bins=80, d_model=d_model, encoder_layers=layers,
+    kw = dict(vocab_size=len(SPECIALS) + len(VOCAB), num_mel_bins=80, d_model=d_model, encoder_layers=layers,
               decoder_layers=layers, encoder_attention_heads=heads, decoder_attention_heads=heads,
               encoder_ffn_dim=4 * d_model, decoder_ffn_dim=4 * d_model,
               max_source_positions=int(round(window_s * 50)), max_target_positions=32,
@@ -105,7 +98,7 @@ def save_system(folder: str | Path, config, seed: int = 0, tokenizer=None) -> Pa
 
     folder = Path(folder)
     model = build_whisper(config, device="cpu", seed=seed)
-    if config.vocab_size == 4 + len(WORDS):  # a word-vocabulary mini
+    if config.vocab_size == len(SPECIALS) + len(VOCAB):  # a word-vocabulary mini
         model.generation_config = GenerationConfig(decoder_start_token_id=1, eos_token_id=2, pad_token_id=0,
                                                    bos_token_id=1)
         tokenizer = tokenizer or word_tokenizer()
@@ -147,7 +140,7 @@ def write_librispeech_folder(root: str | Path, durations_s=(1.0, 1.5, 2.0, 2.5),
     for k, dur in enumerate(durations_s):
         utt = f"{speaker}-{chapter}-{k:04d}"
         sf.write(folder / f"{utt}.flac", tone_speech(dur, seed + k, sr), sr, subtype="PCM_16")
-        words = rng.choice(WORDS, size=int(rng.integers(2, 7)))
+        words = rng.choice(VOCAB, size=int(rng.integers(2, 7)))
         lines.append(f"{utt} {' '.join(words).upper()}")
         ids.append(utt)
     trans = folder / f"{speaker}-{chapter}.trans.txt"

@@ -1,6 +1,6 @@
 """Where each word is, from a CTC head: forced alignment, and the cross-attention loss built on it.
 
-The mini decoders lose their place in long utterances (pretrain.py records the probes): at
+The mini decoders lose their place in long utterances (docs/pretraining.md has the probes): at
 10-15 words the committed small's decoder made 28.5 % errors where its own CTC head made
 20.4 %, while on 1-5 words the decoder was the better of the two. The CTC head knows where
 each word is; the decoder has to find it by cross-attention. ``forced_align_frames`` reads

@@ -3,22 +3,8 @@ wav2vec2 backbone small enough to pretrain on 2 CPU cores.
 
 Roles: the 8 s window (``WINDOW_S``) plays Whisper's 30 s; its ``FULL_FRAMES`` = 400
 encoder frames play 1500 and ``HALF_FRAMES`` = 200 play 750. The family scales width at a
-fixed depth of 2 encoder + 4 decoder layers. The encoder holds most of the compute (400
-frames against <= 16 tokens): a 3+3 d128 model costs ~0.45 s/step against 2+2's ~0.32 and
-does not fit the budget (shared/notes/embedded-asr-recipe.md). The decoder is deeper (the
-third family; the first two had 2+2) because the 2-layer decoder, not the encoder, set the
-WER: it skipped repeated words and repeated the last one (small: decoder 21.7 % against its
-own CTC head's 15.0 %). With 4 layers every size improved on 200 held-out utterances (micro
-40.9 -> 35.4 %, tiny 32.2 -> 29.9, base 27.1 -> 22.3, small 21.7 -> 20.4) and the decoder
-now ends within 1.3 points of the CTC head (tiny's is 3 points below it). Small's encoder
-ended worse than the committed 2+2 small's (CTC 19.4 vs 15.0 %; a 2+2 rerun on this CPU also
-gave 19.5 %), but a better encoder alone did not lower the decoder's WER either: it loses
-its place in long utterances (pretrain.py records the probe). The deeper decoder costs time:
-with two lanes on the 2 cores, stage 1 took 2-19 % longer and stage 2 42-63 % (small 1105 +
-1007 s against 959 + 655 s). The committed checkpoints are the seventh family: these
-architectures trained longer and without dropout (5500 stage-1 steps on cropped batches, an
-alignment loss in a bfloat16 decoder stage; pretrain.py), held-out decoder WER (200
-utterances) micro 19.0, tiny 14.0, base 10.5, small 10.8 %.
+fixed depth of 2 encoder + 4 decoder layers (why these depths, and what each family of
+checkpoints measured: docs/pretraining.md).
 
 ``init_std = d_model**-0.5`` is a stock ``WhisperConfig`` field: with Whisper's default 0.02
 the conv front end's output is ~2 % of the residual stream (the positional table dominates)
@@ -32,7 +18,7 @@ from transformers import Wav2Vec2Config, WhisperConfig, WhisperFeatureExtractor
 
 from ..errors import AudioscaleError
 from ..paths import CHECKPOINTS_DIR, SAMPLE_RATE
-from .text import VOCAB
+from .vocab import BOS_ID, EOS_ID, PAD_ID, TOKENS
 
 WINDOW_S = 8
 HOP_LENGTH = 160  # 10 ms per mel frame
@@ -40,12 +26,7 @@ MEL_FRAMES = WINDOW_S * SAMPLE_RATE // HOP_LENGTH  # 800 mel frames in the windo
 FULL_FRAMES = MEL_FRAMES // 2  # 400 encoder frames: conv2 has stride 2 (Whisper's 1500)
 HALF_FRAMES = FULL_FRAMES // 2  # 200 encoder frames = the first 4 s (Whisper's 750)
 
-# Word-level vocabulary: specials first, then the 32 words. The CTC head uses PAD as blank.
-PAD, BOS, EOS, UNK = "<pad>", "<s>", "</s>", "<unk>"
-SPECIALS = (PAD, BOS, EOS, UNK)
-TOKENS = SPECIALS + VOCAB
-PAD_ID, BOS_ID, EOS_ID, UNK_ID = range(4)
-CTC_BLANK_ID = PAD_ID
+CTC_BLANK_ID = PAD_ID  # the CTC heads use <pad> as their blank
 MAX_TARGET_POSITIONS = 64  # sentences have <= 15 words; room for a greedy decoder's run-on
 
 # name -> (d_model, heads, peak learning rate); FFN = 4 * d_model.
@@ -62,8 +43,7 @@ def _whisper_kwargs(d_model: int, heads: int) -> dict:
         encoder_ffn_dim=4 * d_model, decoder_ffn_dim=4 * d_model,
         max_source_positions=FULL_FRAMES, max_target_positions=MAX_TARGET_POSITIONS,
         pad_token_id=PAD_ID, bos_token_id=BOS_ID, eos_token_id=EOS_ID, decoder_start_token_id=BOS_ID,
-        # no dropout: the minis underfit (train WER = held-out WER), and with dropout 0.1 small's
-        # held-out CTC WER after 1500 steps was 37.9 % against 32.2 % without (pretrain.py)
+        # no dropout: the minis underfit (train WER = held-out WER; docs/pretraining.md)
         dropout=0.0, init_std=d_model ** -0.5,
         suppress_tokens=None, begin_suppress_tokens=None,  # Whisper's defaults index a 51k vocab
     )

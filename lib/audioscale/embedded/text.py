@@ -1,21 +1,14 @@
-"""Sentences of the embedded world: a closed 32-word vocabulary, drawn with a seed.
+"""Sentences of the embedded world, drawn with a seed from the closed vocabulary (``vocab``).
 
 Sentences are only loosely grammatical (random chunks), so a decoder cannot lean on a
-language model and must listen. Digit homophones ("to", "for") are left out of the
-vocabulary on purpose: a word-level model could not tell "two" from "to".
+language model and must listen.
 """
 from __future__ import annotations
 
 import random
 
 from ..errors import check_int_range
-
-DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
-COLOURS = ("red", "green", "blue", "yellow", "white", "black")
-NOUNS = ("cat", "dog", "bird", "car", "box", "ball")
-VERBS = ("take", "move", "find", "open", "stop", "go")
-FUNCTION_WORDS = ("the", "and", "with", "on")
-VOCAB = DIGITS + COLOURS + NOUNS + VERBS + FUNCTION_WORDS  # 32 words, in a fixed order
+from .vocab import COLOURS, DIGITS, NOUNS, VERBS, VOCAB
 
 
 def _chunk(rng: random.Random) -> list[str]:
