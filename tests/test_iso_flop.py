@@ -121,3 +121,71 @@ def test_model_size_is_the_full_window_count():
     assert model_size(df).tolist() == [0.17, 0.17, 0.29]
     with pytest.raises(AudioscaleError, match="params_m"):
         model_size(df.drop(columns="params_m"))
+
+
+# ------------------------------------------------------------------ notebook 07's tables
+def _sweep_object():
+    from audioscale.analysis import sweep_report as sr
+    df = _sweep()
+    df["label"] = df["size"].astype(str) + "-" + df["frames"].astype(str) + "-s" + df["stride"].astype(str)
+    return sr.Sweep("ASR", df, "gflops", "toy", "size", AXES)
+
+
+def test_sweep_report_joint_vs_star_iso_flop_and_findings(capsys):
+    from audioscale.analysis import sweep_report as sr
+    sweep = sr.report_joint_vs_star(_sweep_object(), 4)
+    out = capsys.readouterr().out
+    assert out.startswith("ASR (toy); budgets (GFLOPs): [0.75, 4.17, 23.1, 128.0]\n"
+                          "star-sweep base: {'size': 16, 'frames': 8, 'stride': 1}; star configurations: 9 of 40")
+    assert sweep.budgets == [0.75, 4.17, 23.1, 128.0] and sweep.vs is not None and _sweep_object().vs is None
+    sweep = sr.report_iso_flop(sweep)
+    out = capsys.readouterr().out
+    assert "interpolated WER (%) at each budget" in out and "budgets where >= 2 sizes can be compared: 2 of 4" in out
+    assert sweep.opt["n_sizes"].tolist() == [1, 3, 3, 1] and sweep.opt["size"].tolist() == [1, 2, 4, 16]
+    lines = sr.findings(sweep, None)
+    assert lines == ["- ASR (toy): star-sweep regret > 0 at 1 of 4 budgets; largest 1.21 points at 23.1 GFLOPs "
+                     "(joint picks 4-4-s1, star 2-8-s1); at 2 budget(s) the star sweep has no configuration at all",
+                     "- ASR: compute-optimal size identifiable at 2 of 4 budgets: 4.17 -> 2, 23.1 -> 4"]
+    named = sr.Sweep("ASR", sweep.pts, "gflops", "voice", "size", AXES, guard="g", name="ASR (real)", vs=sweep.vs,
+                     opt=sweep.opt)
+    assert sr.regret_line(named).startswith("- ASR (voice; guard g): ")
+    assert sr.optimum_line(named).startswith("- ASR (real): ")
+
+
+def test_sweep_report_ser_style_and_reference(capsys):
+    from audioscale.analysis import sweep_report as sr
+    df = _sweep().assign(ua_pct=lambda d: 100 - d["wer_pct"], ua_pct_std=1.5)
+    df["label"] = df.index.astype(str)
+    ser = sr.report_iso_flop(sr.report_joint_vs_star(
+        sr.Sweep("SER", df, "gflops", "toy", "size", AXES, metric="ua_pct", maximize=True), 3))
+    out = capsys.readouterr().out
+    assert out.startswith("SER (toy); budgets") and "interpolated WER" not in out
+    assert out.rstrip().endswith("seed spread: median std of UA over seeds 1.50 points (regrets smaller than this "
+                                 "are not resolved)")
+    assert sr.ser_reference(ser) == {"duration_s": 4.0, "rank": 16, "top_k": 4}  # not the embedded sweep
+    assert sr.ser_reference(sr.Sweep("SER", df, "gflops", sr.EMBEDDED, "size", AXES)) == \
+        {"duration_s": 4.0, "rank": 4, "top_k": 1}
+
+
+def test_regret_intervals_need_per_utterance_rows():
+    from audioscale.analysis import sweep_report as sr
+    vs = pd.DataFrame({"budget": [1.0, 2.0, 3.0], "star_label": ["s", "s", "j"], "joint_label": ["j", "j", "j"],
+                       "regret_pts": [1.0, 1.0, 0.0]})
+    utts = pd.concat([pd.DataFrame({"label": lab, "utt_id": range(50), "errors": e, "n_ref_words": 10})
+                      for lab, e in (("s", 3), ("j", 1))])
+    r = sr.regret_intervals(vs, utts)
+    assert len(r) == 1 and r["regret_pts"].item() == pytest.approx(20.0) and r["resolved"].item()
+    assert sr.regret_intervals(vs, None).empty
+
+
+def test_sweep_loaders_read_the_committed_rows(capsys):
+    from audioscale.analysis import sweep_report as sr
+    asr = sr.load_asr()
+    assert asr.source == sr.EMBEDDED and len(asr.pts) == 24 and asr.axes == ["model", "encoder_frames", "xv"]
+    assert capsys.readouterr().out.splitlines()[-1].startswith("ASR axes: ['model', 'encoder_frames', 'xv']; "
+                                                               "24 configurations; sizes (M parameters): micro 0.25")
+    real = sr.load_real("cap+repetition")
+    assert real.spread and real.described == "real Whisper, synthetic voice, piper joe; guard cap+repetition"
+    assert sr.load_real("no-such-guard") is None
+    ser = sr.load_ser()
+    assert ser.axes == ["duration_s", "recipe", "rank", "top_k"] and ser.size == "params_m" and ser.maximize

@@ -7,6 +7,7 @@ import pytest
 
 from audioscale import paper
 from audioscale.errors import AudioscaleError
+from audioscale.analysis import pareto
 from audioscale.analysis.pareto import collapse_seeds, dominated_mask, dominators, marginal_value, pareto_frontier
 
 
@@ -141,59 +142,6 @@ def test_collapse_seeds():
         collapse_seeds(df, ["model"], "ua_pct", keep=["gflops"])
 
 
-def test_configurations_from_result_store_rows(tmp_path):
-    from audioscale.analysis.pareto import asr_labels, configurations, cost_column, ser_labels
-    from audioscale.results import ResultStore
-
-    store = ResultStore("ser_fake", root=tmp_path)
-    for seed, ua in ((0, 50.0), (1, 60.0)):
-        store.put({"model": "m", "duration_s": 2.0, "rank": 16, "top_k": 4, "init": "pretrained", "seed": seed},
-                  {"ua_pct": ua, "gflops_paper": 1.5, "gflops_matmul": 2.0})
-        store.put({"model": "m", "duration_s": 2.0, "rank": 16, "top_k": 4, "init": "random", "seed": seed},
-                  {"ua_pct": ua - 20, "gflops_paper": 1.5, "gflops_matmul": 2.0})
-    pts = configurations(store.rows(), "ua_pct", ["model", "duration_s", "rank", "top_k"])
-    assert len(pts) == 2 and list(pts["n_seeds"]) == [2, 2]
-    assert sorted(pts["ua_pct"]) == [35.0, 55.0]
-    assert pts.attrs["axes"] == ["model", "duration_s", "rank", "top_k", "init"]  # init varies: kept apart
-    assert "gflops_matmul" in pts and cost_column(pts, "matmul") == "gflops_matmul"
-    assert cost_column(pts, "measured") == "gflops_matmul"  # absent convention: first gflops_* column
-    with pytest.raises(AudioscaleError, match="no GFLOPs column"):
-        cost_column(pts.drop(columns=["gflops_paper", "gflops_matmul"]))
-    assert ser_labels(pts.iloc[:1]).item() == "m 2s r16 k4"
-    asr = pd.DataFrame({"model": ["tiny"], "encoder_frames": [750.0], "stride": [2], "pooling": ["mean"]})
-    assert asr_labels(asr).item() == "tiny-750-s2mean"
-
-
-def test_one_eval_set():
-    from audioscale.analysis.pareto import one_eval_set
-    df = pd.DataFrame({"data": ["seen", "unseen", "unseen"], "gflops": [1.0, 1.0, 2.0], "wer_pct": [1.0, 2.0, 1.5]})
-    df.attrs["axes"] = ["model", "data"]
-    out = one_eval_set(df)
-    assert out.attrs["eval_set"] == "unseen" and len(out) == 2 and out.attrs["axes"] == ["model"]
-    assert one_eval_set(df, "seen")["wer_pct"].tolist() == [1.0]
-    assert one_eval_set(df.drop(columns="data")).attrs["eval_sets"] == []
-
-
-def test_short_model_names():
-    from audioscale.analysis.pareto import short_model_names
-    s = pd.Series(["checkpoints/asr-mini-tiny", "checkpoints/asr-mini-small", "checkpoints/asr-mini-tiny"])
-    assert short_model_names(s).tolist() == ["tiny", "small", "tiny"]
-    assert short_model_names(pd.Series(["tiny", "small"])).tolist() == ["tiny", "small"]
-    assert short_model_names(pd.Series(["wav2vec2-base", "wav2vec2-large-robust"])).tolist() == ["base", "large-robust"]
-
-
-def test_one_eval_set_leaves_out_rows_scored_on_a_subset():
-    from audioscale.analysis.pareto import one_eval_set
-    df = pd.DataFrame({"data": ["d", "d", "d"], "limit": [-1, -1, 16], "gflops": [1.0, 2.0, 1.0],
-                       "wer_pct": [3.0, 2.0, 1.0]})
-    df.attrs["axes"] = ["model", "limit"]
-    out = one_eval_set(df)
-    assert out["limit"].tolist() == [-1, -1] and out.attrs["subset_rows_dropped"] == 1
-    assert out.attrs["axes"] == ["model"]
-    only_subset = one_eval_set(df[df["limit"] == 16])  # nothing better to analyse: kept as is
-    assert len(only_subset) == 1 and only_subset.attrs["subset_rows_dropped"] == 0
-
-
 def test_dominations_at_the_paper_750_frame_rows():
     from audioscale.analysis.pareto import dominations_at, frontier_status
     df = _asr()
@@ -238,28 +186,6 @@ def test_axis_summary_rates_beside_and_order():
     assert axis_summary(pd.DataFrame()).empty
 
 
-def test_asr_points_from_result_rows(tmp_path):
-    from audioscale.analysis.pareto import asr_points
-    from audioscale.results import ResultStore
-
-    store = ResultStore("asr_fake", root=tmp_path)
-    for frames, stride, pooling, wer, g in ((1500, 1, "select", 10.0, 100.0), (1500, 2, "mean", 11.0, 70.0),
-                                            (750, 2, "select", 14.0, 35.0)):
-        store.put({"model": "ckpt/asr-mini-tiny", "data": "d", "encoder_frames": frames, "stride": stride,
-                   "pooling": pooling, "limit": -1, "seed": 0}, {"wer_pct": wer, "gflops_paper": g, "gflops_matmul": g / 2})
-    for limit, wer in ((-1, 8.0), (8, 1.0)):  # the second is a check row on 8 utterances
-        store.put({"model": "ckpt/asr-mini-base", "data": "d", "encoder_frames": 1500, "stride": 1,
-                   "pooling": "select", "limit": limit, "seed": 0}, {"wer_pct": wer, "gflops_paper": 200.0,
-                                                                      "gflops_matmul": 100.0})
-    pts = asr_points(store.rows(), convention="matmul").sort_values("gflops_matmul")
-    assert pts.attrs["cost"] == "gflops_matmul" and pts.attrs["n_rows"] == 5 and pts.attrs["subset_rows_dropped"] == 1
-    assert pts["label"].tolist() == ["tiny-750-s2select", "tiny-1500-s2mean", "tiny-1500-s1", "base-1500-s1"]
-    assert pts["xv"].tolist() == ["s2-select", "s2-mean", "s1", "s1"]
-    assert pts["wer_pct"].tolist() == [14.0, 11.0, 10.0, 8.0]
-    empty = asr_points(pd.DataFrame())
-    assert empty.empty and empty.attrs["cost"] is None
-
-
 def test_figures_spread_offsets_moves_only_overlapping_labels():
     from audioscale.plots import spread_offsets
     boxes = np.array([[0.0, 0.0], [5.0, 2.0], [100.0, 1.0], [0.0, 30.0]])  # lower-left corners, points
@@ -302,21 +228,159 @@ def test_paired_wer_intervals():
         paired_wer_intervals(pd.DataFrame({"label": ["x"], "dominator_label": ["good"]}), per)
 
 
-def test_asr_utterance_errors_labels_rows_like_asr_points():
-    from audioscale.asr.run import config_id
-    from audioscale.analysis.pareto import asr_points, asr_utterance_errors
-    from audioscale.results import config_key
-    cfgs = [{"model": "m/asr-mini-tiny", "encoder_frames": 750, "stride": 2, "pooling": "mean"},
-            {"model": "m/asr-mini-base", "encoder_frames": 1500, "stride": 1, "pooling": "select"}]
-    rows = pd.DataFrame([{"config_key": config_key(c), **c} for c in cfgs]).assign(wer_pct=[20.0, 10.0],
-                                                                                   gflops_paper=[1.0, 4.0])
-    k1, k2 = rows["config_key"]
-    utts = pd.DataFrame({"config_id": [config_id(k1), config_id(k1), config_id(k2), "other"],
-                         "utt_id": ["u1", "u2", "u1", "u1"], "errors": [2, 0, 1, 9], "n_ref_words": [10, 5, 10, 10],
-                         "hypothesis": ["", "", "", ""]})
-    out = asr_utterance_errors(rows, utts)
-    assert out.columns.tolist() == ["label", "utt_id", "errors", "n_ref_words"]
-    assert out["label"].tolist() == ["tiny-750-s2mean", "tiny-750-s2mean", "base-1500-s1"]
-    assert set(out["label"]) == set(asr_points(rows)["label"])
-    with pytest.raises(AudioscaleError, match="repeat"):
-        asr_utterance_errors(pd.concat([rows, rows]), utts)
+def test_with_frontier_marks_a_copy():
+    from audioscale.analysis.pareto import with_frontier
+    df = _asr()
+    df.attrs["cost"] = "gflops"
+    out = with_frontier(df)
+    assert "on_frontier" not in df and out.attrs == {"cost": "gflops"}
+    assert set(out.loc[~out["on_frontier"], "label"]) == {"medium-750-s1", "large-v3-750-s1"}
+
+
+# ------------------------------------------------------------------ notebook 06's tables
+def _paper_worlds():
+    from audioscale.analysis import points
+    from audioscale.analysis.pareto import with_frontier
+    return (with_frontier(points.paper_asr()),
+            with_frontier(points.paper_ser(), error="ua_pct", maximize=True))
+
+
+def test_frontier_and_claims_tables_on_the_paper_rows():
+    from audioscale.analysis import frontier_report as fr
+    asr, ser = _paper_worlds()
+    t = fr.frontier_table(asr)
+    assert t.columns.tolist() == ["label", "gflops", "wer_pct", "on_frontier", "dominator_label", "cost_saving_pct",
+                                  "error_gain_pts"]
+    row = t.set_index("label").loc["medium-750-s1"]
+    assert row["dominator_label"] == "small-1500-s2" and row["cost_saving_pct"] == pytest.approx(57.59, abs=0.01)
+    assert (t.loc[t["on_frontier"], "dominator_label"] == "-").all()
+    assert fr.frontier_table(ser, error="ua_pct", maximize=True)["on_frontier"].sum() == 2
+    claims = fr.claims_table(asr)
+    assert claims["verdict"].tolist() == ["agrees", "agrees"]
+    assert claims["we find: beaten by"].iloc[0] == "small-1500-s2, small-1500-s1"
+    assert fr.claims_table(asr, [("tiny-750-s1", "small-750-s1")])["verdict"].item() == "DIFFERS"
+    assert fr.dominated_line(asr) == "frontier: 9 of 11 configurations; dominated: medium-750-s1, large-v3-750-s1"
+    assert fr.members_line(ser, "SER frontier") == ("SER frontier: 2 of 10 configurations: large-robust 4s full, "
+                                                    "base 4s r16 k4")
+    assert fr.frontier_labels(asr)[:2] == ["tiny-750-s1", "tiny-1500-s2"]
+
+
+def test_report_frontier_cuts_a_long_list(capsys):
+    from audioscale.analysis import frontier_report as fr
+    from audioscale.analysis.pareto import with_frontier
+    pts = with_frontier(pd.DataFrame({"label": [f"c{i}" for i in range(15)], "gflops": np.arange(1.0, 16.0),
+                                      "wer_pct": [10.0] + [20.0 + i for i in range(14)]}))
+    d = fr.report_frontier(pts, "gflops", "wer_pct", False, "ASR")
+    out = capsys.readouterr().out
+    assert len(d) == 14 and out.startswith("ours, ASR: 1 of 15 configurations on the frontier\n")
+    assert "14 dominated; the 8 furthest behind their cheapest dominator:" in out
+    assert out.splitlines()[-8].split()[:2] == ["c14", "c0"]  # the furthest behind first
+    d = fr.report_frontier(pts.head(1), "gflops", "wer_pct", False, "ASR")
+    assert d.empty and capsys.readouterr().out.rstrip().endswith("none")
+
+
+def test_report_750_and_steps(capsys):
+    from audioscale.analysis import frontier_report as fr
+    asr, ser = _paper_worlds()
+    t750 = fr.report_750(asr, None, None, "cap+repetition")
+    out = capsys.readouterr().out
+    assert list(t750) == ["paper"]
+    assert out.splitlines()[0] == "paper: 2 of 4 750-frame configurations dominated, 2 of them by a 1500-frame configuration"
+    assert fr.dominated_750(t750["paper"]) == "2 of 4 (2 by a 1500-frame configuration)"
+    mv = fr.paper_asr_steps(asr)
+    assert len(mv) == 15 and mv.columns[:1].tolist() == ["axis"] and set(fr.STEP_COLUMNS) <= set(mv.columns)
+    mv_ser = fr.paper_ser_steps(ser)
+    assert mv_ser["axis"].tolist().count("lora_rank") == 3 and mv_ser["doublings"].iloc[-1] == 0.0
+    paper_summary, summaries, mv_real = fr.report_rates(mv, None, None, "none")
+    assert summaries == {} and mv_real is None and "paper, ASR: WER points per doubling" in capsys.readouterr().out
+    assert paper_summary["axis"].tolist() == ["model", "encoder_frames", "stride"]
+
+
+def test_asr_steps_hold_pooling_fixed_and_rates_beside(capsys):
+    from audioscale.analysis import frontier_report as fr
+    pts = pd.DataFrame({"model": ["t", "t", "b", "b", "t", "t"], "encoder_frames": [750, 1500, 750, 1500, 1500, 1500],
+                        "stride": [1, 1, 1, 1, 2, 2], "pooling": ["select"] * 4 + ["mean", "select"],
+                        "gflops": [1.0, 2.0, 2.0, 4.0, 1.5, 1.5], "wer_pct": [20.0, 12.0, 16.0, 10.0, 12.5, 12.2]})
+    pts["label"] = [f"l{i}" for i in range(6)]
+    pts.attrs.update(axes=["model", "encoder_frames", "stride", "pooling"], cost="gflops")
+    steps = fr.asr_steps(pts, "gflops")
+    assert set(steps["axis"]) == {"model", "encoder_frames", "stride"}  # pooling is held, never stepped
+    assert steps.loc[steps["axis"] == "stride", ["from_label", "to_label"]].values.tolist() == [["l5", "l1"]]
+    paper_summary, summaries, _ = fr.report_rates(steps, pts, None, "none")
+    assert list(summaries) == ["ours"]
+    assert "ordering, paper: ['encoder_frames', 'model', 'stride']; ours:" in capsys.readouterr().out
+
+
+def test_scaling_law_lines_and_small_frontier_fit(capsys):
+    from audioscale.analysis import frontier_report as fr
+    from audioscale.analysis.scaling_law import fit_power_law
+    asr, _ = _paper_worlds()
+    assert list(fr.paper_fit_sets(asr)) == ["size sweep, 1500 frames, stride 1", "Pareto frontier", "all 11 rows"]
+    f = fit_power_law(asr.loc[asr["on_frontier"], "gflops"], asr.loc[asr["on_frontier"], "wer_pct"])
+    assert fr.best_wer_line(asr, f).startswith("frontier fit reaches 4.85 % WER at ")
+    small = asr[asr["model"] == "tiny"].assign(on_frontier=True)
+    res, why = fr.frontier_fit(small, "gflops", "tiny", "three points", f, n_boot=10)
+    assert res is None and "no scaling-law fit" in capsys.readouterr().out and why
+    res, why = fr.frontier_fit(asr, "gflops", "paper", "frontier", f, n_boot=10)
+    assert why is None and res.fit.b == pytest.approx(f.b)
+    assert "paper beside the paper's frontier fit" in capsys.readouterr().out
+
+
+def test_convention_tables():
+    from audioscale.analysis import frontier_report as fr
+    conv = pd.DataFrame({"task": ["asr"] * 4, "label": ["a", "b", "a", "b"], "convention": ["paper"] * 2 + ["matmul"] * 2,
+                         "status": ["frontier", "dominated by a", "frontier", "frontier"]})
+    wide = fr.convention_table(conv, ["paper", "matmul", "measured"])
+    assert wide.columns.tolist() == ["paper", "matmul", "changes"] and wide["changes"].tolist() == ["", "YES"]
+    assert fr.changes_line(wide) == "configurations whose status changes with the convention: 1 of 2"
+    real = pd.DataFrame({"label": ["x", "y"], "wer_pct": [10.0, 12.0], "gflops_paper": [2.0, 1.0],
+                         "gflops_matmul": [2.0, 3.0]})
+    real.attrs["cost"] = "gflops_paper"
+    t = fr.real_convention_table(real, ["paper", "matmul", "measured"])
+    assert t["label"].tolist() == ["y", "x"] and t.columns.tolist() == ["label", "wer_pct", "paper", "matmul", "changes"]
+    assert t.set_index("label").loc["y", "matmul"] == "dominated by x" and t["changes"].tolist() == ["YES", ""]
+
+
+def test_notebook_06_findings():
+    from audioscale.analysis import frontier_findings as ff
+    from audioscale.analysis import frontier_report as fr
+    from audioscale.analysis.scaling_law import fit_power_law, leave_one_group_out
+    asr, ser = _paper_worlds()
+    mv = fr.paper_asr_steps(asr)
+    f = fit_power_law(asr.loc[asr["on_frontier"], "gflops"], asr.loc[asr["on_frontier"], "wer_pct"])
+    loo = leave_one_group_out(asr[asr["on_frontier"]], keep=("label",))
+    lines = ff.paper_findings(asr, ser, fr.claims_table(asr), mv, pareto.axis_summary(mv), f, loo)
+    assert lines[0].startswith("ASR (paper's numbers): 9 of 11 configurations on the frontier; dominated: "
+                               "medium-750-s1 (cheapest dominator small-1500-s2)")
+    assert lines[0].endswith("the paper's two claims: agrees, agrees.")
+    assert lines[2].startswith("WER points per doubling of GFLOPs along model size (1500 frames, stride 1): "
+                               "2.43 -> 1.30 -> 0.73 (diminishing)")
+    assert ff.convention_findings(None) == []
+    wide = pd.DataFrame({"paper": ["x", "y"], "matmul": ["x", "z"], "changes": ["", "YES"]},
+                        index=pd.MultiIndex.from_tuples([("asr", "a"), ("asr", "b")]))
+    assert ff.convention_findings(wide) == ["Status changes with the FLOPs convention: b: paper: y / matmul: z."]
+    assert ff.real_findings(None) == ["real Whisper, synthetic voice: no rows (results/asr_real.csv absent), "
+                                      "not analysed."]
+
+
+def test_loaders_print_what_they_read(capsys):
+    from audioscale.analysis import frontier_report as fr
+    ours = fr.load_embedded("ser")
+    assert ours["on_frontier"].sum() == 2 and ours.attrs["cost"] == "gflops_paper"
+    assert capsys.readouterr().out.startswith("ser_embedded: 42 rows -> 14 configurations; axes ['model', ")
+    real, utts = fr.load_real("cap+repetition")
+    assert real["on_frontier"].sum() == 4 and len(utts) == 12 * 160
+    assert capsys.readouterr().out.startswith("asr_real, guard cap+repetition: 12 rows -> 12 configurations on ")
+    assert fr.load_real("no-such-guard") == (None, None)
+    assert "no main-subset rows under guard 'no-such-guard'" in capsys.readouterr().out
+
+
+def test_convention_frontiers_name_what_cannot_be_counted(capsys):
+    from audioscale.analysis import frontier_report as fr
+    asr, ser = _paper_worlds()
+    conv = fr.convention_frontiers(asr, ser, ["paper", "bogus"])
+    assert "bogus: not available" in capsys.readouterr().out
+    assert conv.columns.tolist() == ["task", "label", "convention", "gflops", "status"]
+    assert len(conv) == 21 and set(conv["convention"]) == {"paper"}  # 11 ASR + 10 SER configurations
+    status = conv.set_index("label")["status"]
+    assert status["medium-750-s1"] == "dominated by small-1500-s2" and status["base 4s r16 k4"] == "frontier"

@@ -90,3 +90,25 @@ def test_paper_asr_fit_is_a_decent_description():
     assert fit.rmse < 1.0  # WER points, 11 rows
     full = asr[(asr["encoder_frames"] == 1500) & (asr["stride"] == 1)]
     assert fit_power_law(full["gflops"], full["wer_pct"]).rmse < 0.2
+
+
+def test_fit_each_doubling_table_and_loo_summary():
+    from audioscale.analysis.scaling_law import FIT_TABLE_FORMATS, doubling_table, fit_each, loo_summary
+    c = np.geomspace(10, 10_000, 6)
+    exact = pd.DataFrame({"gflops": c, "wer_pct": _truth(c)})
+    no_floor = pd.DataFrame({"gflops": c, "wer_pct": 50.0 * c ** -0.3 - 1.0})  # floor fitted at its bound
+    fits, table = fit_each({"exact": exact, "no floor": no_floor}, n_boot=30, seed=0)
+    assert list(fits) == ["exact", "no floor"] and fits["exact"][0] is exact
+    assert table.columns.tolist() == ["data", "n", "param", "estimate", "ci_lo", "ci_hi", "at_bound", "rmse_pts"]
+    assert table["param"].tolist() == ["a", "b", "e"] * 2 and (table["n"] == 6).all()
+    assert table.set_index(["data", "param"]).loc[("exact", "b"), "estimate"] == pytest.approx(B, rel=1e-3)
+    e = table.set_index(["data", "param"]).loc[("no floor", "e")]
+    assert e["estimate"] == 0.0 and e["at_bound"] and fits["no floor"][1].e != 0.0  # ~1e-22 noise shown as 0
+    assert set(FIT_TABLE_FORMATS) <= set(table.columns)
+    d = doubling_table(fits, [10.0, 1000.0]).set_index(["data", "at_gflops"])
+    assert d.columns.tolist() == ["wer_fit", "pts_per_doubling"]
+    assert d.loc[("exact", 10.0), "pts_per_doubling"] == pytest.approx(_truth(10.0) - _truth(20.0), rel=1e-3)
+    loo = pd.DataFrame({"held_out": ["a", "a", "b"], "residual_pts": [1.0, -3.0, 0.5],
+                        "extrapolation": ["below", "below", "above"]})
+    s = loo_summary(loo)
+    assert s.values.tolist() == [["a", 2.0, "below"], ["b", 0.5, "above"]]

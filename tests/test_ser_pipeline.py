@@ -242,7 +242,7 @@ def test_effect_verdicts_and_paper_mapping():
     d, se = report.effect(s, dict(duration_s=2.0), dict(duration_s=4.0))
     assert d == pytest.approx(6.0) and se == pytest.approx(3.0 / np.sqrt(3))
     p = report.paper_ser()
-    ua = lambda c: p[report._key(p, **c)].ua_pct.tolist()  # noqa: E731
+    ua = lambda c: p[report.matching(p, **c)].ua_pct.tolist()  # noqa: E731
     assert ua(sweep.paper_counterpart("lora+top-k", 16, 1)) == [67.13]
     assert ua(sweep.paper_counterpart("lora+top-k", 4, 2)) == [60.33]
     assert ua(sweep.paper_counterpart("lora", 4, None)) == [43.82]

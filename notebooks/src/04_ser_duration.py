@@ -38,28 +38,20 @@ compute_missing = True
 # %%
 import warnings
 warnings.filterwarnings("ignore")
-import json
 
-import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 
 from audioscale import plots
-from audioscale.ser import emotion_corpus, report, sweep
-from audioscale.ser.prosody import baseline_row
+from audioscale.plots import ser as ser_plots
 from audioscale.results import recompute_requested
+from audioscale.ser import emotion_corpus, report, sweep
+from audioscale.tables import show, three_or_one
 
 NB = "04_ser_duration"
 plots.apply_style()
 pd.set_option("display.width", 200)
-if scale == "embedded":
-    configs = sweep.study_configs("duration", seeds=seeds)
-    experiment = "ser_embedded"
-else:
-    configs = sweep.paper_study_configs("duration", data=paper_data, model=paper_model, seeds=seeds)
-    experiment = "ser_paper"
-print(f"{len(configs)} configurations ({len(configs) // len(seeds)} settings x {len(seeds)} seeds) "
-      f"-> results/{experiment}.csv")
+configs, experiment, line = sweep.notebook_study("duration", scale, seeds, paper_data, paper_model)
+print(line)
 
 # %% [markdown]
 # ## 1 · Clip lengths: does the embedded corpus sit where CREMA-D does?
@@ -70,16 +62,15 @@ print(f"{len(configs)} configurations ({len(configs) // len(seeds)} settings x {
 # %%
 if scale == "embedded":
     stats = emotion_corpus.stats_row()
-    ours = {k: stats[f"duration_{k}"] for k in emotion_corpus.CREMA_D_DURATION_S}
-    print(f"{stats['clips']} clips, {stats['speakers']} speakers ({stats['test_speakers']} on held-out voices)")
-    lengths = pd.DataFrame({"embedded": ours, "CREMA-D": emotion_corpus.CREMA_D_DURATION_S})
-    lengths["delta"] = lengths["embedded"] - lengths["CREMA-D"]
-    print(lengths.round(3).to_string())
+    print(report.corpus_line(stats))
+    lengths = report.clip_lengths(stats)
+    show(lengths, 3, index=True)
+    print(report.clip_length_findings(lengths))
 
 # %% [markdown]
-# Median and lower quartiles match within 0.05 s. Our tail is longer (disgust and sadness are
-# spoken slowly, with pauses): about 5 % of clips pass 4 s against 1 % in CREMA-D, so a 6 s window
-# can add a little speech here, where in CREMA-D it adds almost none.
+# The lower half of the distribution matches CREMA-D's (last line above). Our tail is longer
+# (disgust and sadness are spoken slowly, with pauses): more of our clips pass 4 s, so a 6 s
+# window can add a little speech here, where in CREMA-D it adds almost none.
 #
 # ## 2 · How much emotion the corpus carries: a prosodic baseline
 #
@@ -88,11 +79,9 @@ if scale == "embedded":
 # centre-cropped window the models see. Chance is 16.7 %.
 
 # %%
-if scale == "embedded":
-    base = pd.DataFrame([{**{"duration_s": d}, **{k: baseline_row(duration_s=d)[k] for k in ("ua", "wa")}}
-                         for d in sweep.DURATIONS_S])
-    base["ua_pct"] = (100 * base.ua).round(1)
-    print(base[["duration_s", "ua_pct"]].to_string(index=False))
+base = report.prosodic_baseline(sweep.DURATIONS_S) if scale == "embedded" else None
+if base is not None:
+    show(base[["duration_s", "ua_pct"]], None)
 
 # %% [markdown]
 # ## 3 · The duration sweep (3 seeds per setting)
@@ -109,17 +98,7 @@ print(f"{len(rows)} of {len(configs)} rows available")
 
 # %%
 summary = report.seed_summary(rows)
-p = report.paper_ser()
-paper_dur = p[p.experiment == "duration"].set_index("duration_s").ua_pct
-table = summary[["duration_s", "pooling", "n_seeds", "ua_mean_pct", "ua_std_pct", "wa_mean_pct",
-                 "trainable_params", "gflops_paper", "gflops_matmul"]].copy()
-table["paper_ua_pct"] = table.duration_s.map(paper_dur)
-table["delta_pts"] = table.ua_mean_pct - table.paper_ua_pct
-table["UA % (mean ± std)"] = [report.fmt_pm(m, s) for m, s in zip(table.ua_mean_pct, table.ua_std_pct)]
-show = table[["duration_s", "pooling", "n_seeds", "UA % (mean ± std)", "paper_ua_pct", "delta_pts",
-              "wa_mean_pct", "trainable_params", "gflops_paper", "gflops_matmul"]]
-print(show.sort_values(["pooling", "duration_s"]).to_string(
-    index=False, float_format=lambda v: f"{v:.3f}" if abs(v) < 10 else f"{v:.1f}"))
+show(report.duration_table(summary), float_format=three_or_one)
 
 # %% [markdown]
 # `delta_pts` compares two different tasks (a synthetic corpus and CREMA-D) and is shown for
@@ -131,68 +110,41 @@ print(show.sort_values(["pooling", "duration_s"]).to_string(
 # ## 4 · The paper's effects, ours beside them
 
 # %%
-comparisons = []
-for pool in ("masked", "all"):
-    ref = dict(duration_s=4.0, pooling=pool)
-    comparisons += [
-        (f"4 s vs 2 s ({pool})", dict(experiment="duration", duration_s=2.0), dict(experiment="duration", duration_s=4.0),
-         dict(duration_s=2.0, pooling=pool), ref),
-        (f"6 s vs 4 s ({pool})", dict(experiment="duration", duration_s=4.0), dict(experiment="duration", duration_s=6.0),
-         ref, dict(duration_s=6.0, pooling=pool)),
-    ]
-eff = report.effects(summary, comparisons)
-print(eff.to_string(index=False))
-pad = []
-for d in sweep.DURATIONS_S:
-    try:
-        x, se = report.effect(summary, dict(duration_s=d, pooling="masked"), dict(duration_s=d, pooling="all"))
-        pad.append(f"{d:g} s {x:+.1f} ± {se:.1f}")
-    except KeyError:
-        pad.append(f"{d:g} s not run")
-print("\nall-frames minus masked pooling, UA points (± s.e.): " + ", ".join(pad))
+show(report.duration_effects(summary), None)
+print("\n" + report.pooling_effects_line(report.pooling_effects(summary, sweep.DURATIONS_S)))
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-ax = axes[0]
-ax.plot(paper_dur.index, paper_dur.values, "o-", color="black", label="paper (CREMA-D, large-robust)")
-ax.set_title("paper: UA vs clip duration")
-ax.set_xlabel("clip duration (s)"); ax.set_ylabel("UA (%)"); ax.set_xticks(list(sweep.DURATIONS_S))
-ax.legend(loc="lower right", fontsize=8)
-ax = axes[1]
-for pool, color in (("masked", "#1f4e79"), ("all", "#c0392b")):
-    s = summary[summary.pooling == pool].sort_values("duration_s")
-    ax.errorbar(s.duration_s, s.ua_mean_pct, yerr=s.ua_std_pct, fmt="o-", capsize=3, color=color,
-                label=f"ours, pooling={pool}")
-if scale == "embedded":
-    ax.plot(base.duration_s, 100 * base.ua, "s--", color="grey", label="prosodic baseline")
-ax.axhline(100 / 6, color="grey", lw=0.8, ls=":", label="chance")
-ax.set_title(f"ours ({scale}): UA vs clip duration (mean ± std, {len(seeds)} seeds)")
-ax.set_xlabel("clip duration (s)"); ax.set_ylabel("UA (%)"); ax.set_xticks(list(sweep.DURATIONS_S))
-ax.legend(loc="lower right", fontsize=8)
-fig.tight_layout()
-print(plots.save_figure(fig, NB, "ua_vs_duration"))
-plt.close(fig)
+fig = ser_plots.ua_vs_duration(report.paper_durations(), summary, sweep.DURATIONS_S, base, scale, len(seeds))
+print(plots.save_figure(fig, NB, "ua_vs_duration", close=True))
 
 # %% [markdown]
-# Figure: `figures/04_ser_duration_ua_vs_duration.png`, drawn by this cell from
-# `results/ser_embedded.csv` (left: the paper's three points; right: ours, both poolings).
+# Figure: `figures/04_ser_duration_ua_vs_duration.png`, drawn by
+# `audioscale.plots.ser.ua_vs_duration` from `results/ser_embedded.csv` (left: the paper's three
+# points; right: ours, both poolings).
 #
 # ## 5 · What agrees and what does not
 #
-# - **Longer clips do not help here** — a disagreement. The paper gains +5.5 points from 2 s to
-#   4 s; here 4 s vs 2 s is +0.1 ± 4.5 (masked) and +0.7 ± 4.6 (all frames): no gain beyond
-#   noise. Our 2 s windows keep most of each clip's prosody (rate, pitch and range are already
-#   visible in 2 s of eSpeak speech), and a short window leaves little padding. The 2 s spread is
-#   wide (± 7–8 points) because one seed peaks on validation after its first epoch, with either
-#   pooling, and early stopping keeps that epoch (UA 33 % against 45–47 % for the other two seeds).
-# - **No sign of a padding artifact at 6 s.** 6 s vs 4 s is −2.8 ± 2.7 with
-#   masked pooling (the paper's direction: −1.2) and +1.5 ± 2.4 with all-frames pooling. With
-#   masking, padded frames change nothing by construction (the attention layers even skip a
-#   batch's all-padding tail), so a drop there would come from the extra speech a 6 s window
-#   admits (5 % of our clips pass 4 s), not from padding. All-frames pooling, which does see the
-#   zeros, is no worse: +0.3 ± 1.8 against masked at 4 s, +4.6 ± 3.1 at 6 s. Three seeds and
-#   effects within 2 s.e.: none of the duration effects is settled here.
+# The numbers, computed from the rows (`report.duration_findings`):
+
+# %%
+for finding in report.duration_findings(summary, rows, base, sweep.DURATIONS_S):
+    print("-", finding)
+
+# %% [markdown]
+# - **Longer clips do not help here** — a disagreement. The paper gains several points from 2 s
+#   to 4 s; here the 4 s vs 2 s difference is within its noise with either pooling. Our 2 s
+#   windows keep most of each clip's prosody (rate, pitch and range are already visible in 2 s of
+#   eSpeak speech), and a short window leaves little padding. The 2 s spread is wide because one
+#   seed peaks on validation after its first epoch, with either pooling, and early stopping keeps
+#   that epoch (the per-seed UAs above).
+# - **No sign of a padding artifact at 6 s.** 6 s vs 4 s goes the paper's direction with masked
+#   pooling and the other way with all-frames pooling, both within noise. With masking, padded
+#   frames change nothing by construction (the attention layers even skip a batch's all-padding
+#   tail), so a drop there would come from the extra speech a 6 s window admits (the clips past
+#   4 s, section 1), not from padding. All-frames pooling, which does see the zeros, is no worse
+#   (the all-frames minus masked line of section 4). Three seeds and effects within 2 s.e.: none
+#   of the duration effects is settled here.
 # - **The models do not beat a simple baseline.** A logistic regression on eleven prosodic
-#   statistics (44.8–49.0 %) beats every configuration in this sweep (39–44 %).
-# - **Absolute levels are not comparable** (39–44 % here, 51–56 % in the paper): different
-#   data and backbones 500× apart in size. Only directions are.
+#   statistics beats every configuration in this sweep.
+# - **Absolute levels are not comparable**: different data and backbones hundreds of times apart
+#   in size. Only directions are.

@@ -18,7 +18,8 @@ sparse one. Conventions, stated once here:
 - Rows with NaN cost or error are refused (the error names the rows): a missing measurement
   must not silently become "not dominated".
 
-No plotting here (see ``figures``).
+Result rows become points (seeds averaged, labelled) in ``points``; the notebooks' tables in
+``frontier_report``; no plotting here (``audioscale.plots``).
 """
 from __future__ import annotations
 
@@ -58,6 +59,15 @@ def dominated_mask(df: pd.DataFrame, cost: str = "gflops", error: str = "wer_pct
     """Boolean Series (df's index): True where some other row dominates the row."""
     c, loss = _objectives(df, cost, error, maximize)
     return pd.Series(_dominance(c, loss).any(axis=0), index=df.index, name="dominated")
+
+
+def with_frontier(df: pd.DataFrame, cost: str = "gflops", error: str = "wer_pct",
+                  maximize: bool = False) -> pd.DataFrame:
+    """A copy of ``df`` (attrs kept) with ``on_frontier``: True where no row dominates the row."""
+    out = df.copy()
+    out["on_frontier"] = ~dominated_mask(df, cost, error, maximize)
+    out.attrs = dict(df.attrs)
+    return out
 
 
 def pareto_frontier(df: pd.DataFrame, cost: str = "gflops", error: str = "wer_pct",
@@ -190,19 +200,6 @@ def collapse_seeds(df: pd.DataFrame, config: Sequence[str], metric: str,
     return out.reset_index()
 
 
-def cost_column(df: pd.DataFrame, convention: str = "paper") -> str:
-    """The GFLOPs column to use as cost: ``gflops_<convention>`` when the rows have it, else
-    ``gflops``, else the first ``gflops_*`` column (callers print which one they got)."""
-    for col in (f"gflops_{convention}", "gflops"):
-        if col in df.columns:
-            return col
-    others = sorted(c for c in df.columns if str(c).startswith("gflops_"))
-    if not others:
-        raise AudioscaleError(f"the rows have no GFLOPs column (columns: {list(df.columns)}); "
-                              "result rows must carry gflops or gflops_<convention>.")
-    return others[0]
-
-
 def _num(v) -> str:
     """1500.0 -> '1500', 4.0 -> '4', 2.5 -> '2.5', NaN -> ''."""
     if v is None or (isinstance(v, float) and np.isnan(v)) or pd.isna(v):
@@ -217,168 +214,6 @@ def _num(v) -> str:
 def _joined(frame: pd.DataFrame) -> pd.Series:
     """Row-wise "a|b|c" text of config values (1500.0 -> "1500", missing -> "")."""
     return frame.astype(object).map(_num).agg("|".join, axis=1)
-
-
-def asr_labels(df: pd.DataFrame) -> pd.Series:
-    """``model-frames-sK`` (e.g. ``medium-1500-s2``), plus the pooling when a stride > 1 row
-    says how it pooled (``small-750-s2mean``): the paper's names for its configurations."""
-    def one(r):
-        lab = f"{r['model']}-{_num(r['encoder_frames'])}-s{_num(r['stride'])}"
-        pool = r.get("pooling")
-        if _num(r["stride"]) not in ("", "1") and isinstance(pool, str) and pool:
-            lab += pool
-        return lab
-    return df.apply(one, axis=1).astype(str) if len(df) else pd.Series([], dtype=str)
-
-
-def ser_labels(df: pd.DataFrame) -> pd.Series:
-    """``<model> <duration>s <recipe>`` with ``r<rank>`` / ``k<top-k>`` when they apply, for
-    the paper's columns (adaptation, lora_rank, unfrozen_top_layers) or our rows' (recipe,
-    rank, top_k). ``wav2vec2-`` is dropped from model names to keep plot labels short."""
-    def one(r):
-        model = str(r["model"]).removeprefix("wav2vec2-")
-        recipe = r.get("adaptation", r.get("recipe", ""))
-        rank = _num(r.get("lora_rank", r.get("rank")))
-        top = _num(r.get("unfrozen_top_layers", r.get("top_k")))
-        parts = [model, f"{_num(r['duration_s'])}s"]
-        if str(recipe).startswith("full"):
-            parts.append("full")
-        else:
-            parts += ([f"r{rank}"] if rank else []) + ([f"k{top}"] if top not in ("", "0") else [])
-            if top in ("", "0") and rank:
-                parts.append("lora-only")
-        return " ".join(parts)
-    return df.apply(one, axis=1).astype(str) if len(df) else pd.Series([], dtype=str)
-
-
-def configurations(rows: pd.DataFrame, metric: str, axes: Sequence[str], seed: str = "seed") -> pd.DataFrame:
-    """Result-store rows -> one point per configuration (seeds averaged), ready for a frontier.
-
-    A configuration is the row's ``config_key`` (its full config JSON) with the seed removed,
-    so every knob that was stored with the row (data set, pooling, init, ...) keeps runs
-    apart, not only ``axes``. Output: the ``metric`` mean, ``<metric>_std``, ``n_seeds``, and
-    every column that is constant within each configuration (costs, parameter counts, ...).
-    ``attrs["axes"]`` = ``axes`` present in the rows plus any other config field that varies
-    and is not already fixed by them (so no two output rows share all their axis values).
-    """
-    import json
-
-    if rows.empty:
-        return rows.copy()
-    if metric not in rows.columns:
-        raise AudioscaleError(f"metric {metric!r} is not in the rows (columns: {list(rows.columns)}).")
-    if "config_key" in rows.columns:
-        cfgs = [json.loads(k) for k in rows["config_key"]]
-        fields = sorted({f for c in cfgs for f in c} - {seed})
-        ident = [json.dumps({k: v for k, v in c.items() if k != seed}, sort_keys=True) for c in cfgs]
-    else:
-        fields = [a for a in axes if a in rows.columns]
-        ident = _joined(rows[fields]).tolist()
-    df = rows.assign(_config=ident)
-    g = df.groupby("_config", sort=True)
-    const = [c for c in df.columns if c not in ("_config", metric, "config_key", seed)
-             and (g[c].nunique(dropna=False) <= 1).all()]
-    out = collapse_seeds(df, ["_config"], metric, keep=const).drop(columns="_config")
-    present = [a for a in axes if a in out.columns]
-    extra = []
-    for f in fields:
-        if f in present or f not in out.columns or out[f].nunique(dropna=False) <= 1:
-            continue
-        if present and (out.groupby(present, dropna=False)[f].nunique(dropna=False) <= 1).all():
-            continue  # determined by the axes (e.g. a checkpoint path that names the model)
-        extra.append(f)
-    out.attrs["axes"] = present + extra
-    return out
-
-
-def one_eval_set(points: pd.DataFrame, wanted: str = "", column: str = "data") -> pd.DataFrame:
-    """Keep one evaluation set when the rows hold several (a frontier must not mix test sets).
-
-    ``wanted`` names the value of ``column`` to keep; "" (or a value not present) keeps the one
-    with the most configurations (ties: alphabetical). ``attrs["eval_sets"]`` lists all values,
-    ``attrs["eval_set"]`` the kept one; ``column`` leaves ``attrs["axes"]``.
-
-    Rows scored on the first N utterances only (``limit`` other than -1, e.g. the cheap check
-    row a test recomputes) are another evaluation set too: where full-set rows exist, subset
-    rows are dropped (counted in ``attrs["subset_rows_dropped"]``) and ``limit`` leaves the axes.
-    """
-    points = _drop_subset_rows(points)
-    if column not in points.columns or points[column].nunique(dropna=False) <= 1:
-        out = points.copy()
-        out.attrs["eval_sets"] = sorted(points[column].dropna().astype(str).unique()) if column in points else []
-        out.attrs["eval_set"] = out.attrs["eval_sets"][0] if out.attrs["eval_sets"] else ""
-        return out
-    counts = points[column].astype(str).value_counts()
-    counts = counts.sort_index().sort_values(ascending=False, kind="stable")
-    pick = wanted if wanted in counts.index else counts.index[0]
-    out = points[points[column].astype(str) == pick].copy()
-    out.attrs["axes"] = [a for a in points.attrs.get("axes", []) if a != column]
-    out.attrs["eval_sets"] = sorted(counts.index)
-    out.attrs["eval_set"] = pick
-    return out
-
-
-def _drop_subset_rows(points: pd.DataFrame, column: str = "limit") -> pd.DataFrame:
-    attrs = dict(points.attrs)
-    if column not in points.columns:
-        out = points.copy()
-        out.attrs = {**attrs, "subset_rows_dropped": 0}
-        return out
-    limit = pd.to_numeric(points[column], errors="coerce").fillna(-1)
-    full = limit == -1
-    out = points[full].copy() if full.any() else points.copy()
-    out.attrs = {**attrs, "subset_rows_dropped": int((~full).sum()) if full.any() else 0,
-                 "axes": [a for a in attrs.get("axes", []) if a != column] if full.any() else attrs.get("axes", [])}
-    return out
-
-
-def short_model_names(models: pd.Series) -> pd.Series:
-    """Plot-friendly model names: the last path component, minus a prefix shared by all names
-    up to its last "-" (``checkpoints/asr-mini-tiny`` -> ``tiny`` beside ``asr-mini-small``)."""
-    import os
-
-    base = models.astype(str).str.rsplit("/", n=1).str[-1]
-    uniq = sorted(base.unique())
-    if len(uniq) < 2:
-        return base
-    prefix = os.path.commonprefix(uniq)
-    prefix = prefix[: prefix.rfind("-") + 1]
-    if not prefix or any(len(u) == len(prefix) for u in uniq):
-        return base
-    return base.str.slice(len(prefix))
-
-
-ASR_AXES = ("model", "encoder_frames", "stride", "pooling")
-
-
-def asr_points(rows: pd.DataFrame, eval_set: str = "", convention: str = "paper", metric: str = "wer_pct",
-               axes: Sequence[str] = ASR_AXES) -> pd.DataFrame:
-    """ASR result rows -> one frontier point per configuration on one evaluation set.
-
-    ``configurations`` (seeds averaged), then ``one_eval_set`` (one test set; rows scored on a
-    subset left out), then rows lacking the cost or the metric dropped. Adds short model names
-    (``short_model_names``), ``label`` (``asr_labels``) and ``xv``: token resolution as one knob
-    (``s1``; ``s2-select``, ``s2-mean``), since stride 1 has no pooling choice.
-    ``attrs``: ``axes``, ``eval_sets``, ``eval_set``, ``subset_rows_dropped``, ``cost`` (the
-    ``gflops_<convention>`` column used, see ``cost_column``) and ``n_rows`` (input rows).
-    Empty rows give an empty frame with the same attrs keys.
-    """
-    if rows.empty:
-        out = rows.copy()
-        out.attrs = {"axes": [], "eval_sets": [], "eval_set": "", "subset_rows_dropped": 0, "cost": None, "n_rows": 0}
-        return out
-    pts = one_eval_set(configurations(rows, metric, list(axes)), eval_set)
-    attrs = dict(pts.attrs)
-    cost = cost_column(pts, convention)
-    pts = pts.dropna(subset=[cost, metric]).copy()
-    pts["model"] = short_model_names(pts["model"])
-    pool = pts["pooling"].astype(str) if "pooling" in pts else pd.Series("select", index=pts.index)
-    stride = pd.to_numeric(pts["stride"])
-    pts["xv"] = np.where(stride == 1, "s1", "s" + stride.astype(int).astype(str) + "-" + pool)
-    pts["label"] = asr_labels(pts)
-    pts = pts.reset_index(drop=True)
-    pts.attrs = {**attrs, "cost": cost, "n_rows": len(rows)}
-    return pts
 
 
 def frontier_status(df: pd.DataFrame, cost: str = "gflops", error: str = "wer_pct", maximize: bool = False,
@@ -487,19 +322,3 @@ def paired_wer_intervals(pairs: pd.DataFrame, per_utterance: pd.DataFrame, a: st
                     "resolved": bool(ci["ci_low_pts"] > 0 or ci["ci_high_pts"] < 0)})
     cols = ["delta_pts", "ci_low_pts", "ci_high_pts", "n_utterances", "resolved"]
     return pd.concat([pairs.reset_index(drop=True), pd.DataFrame(out, columns=cols)], axis=1)
-
-
-def asr_utterance_errors(rows: pd.DataFrame, utterances: pd.DataFrame) -> pd.DataFrame:
-    """Per-utterance error counts of ASR result rows, labelled the way ``asr_points`` labels
-    them: ``label``, ``utt_id``, ``errors``, ``n_ref_words`` (the input of
-    ``paired_wer_intervals``). ``utterances`` is the store's per-utterance file
-    (``asr.run.read_utterances``), keyed by ``config_id``; give the rows of one seed and one
-    evaluation set, so that each label names one row."""
-    from ..asr.run import config_id
-
-    labels = asr_labels(rows.assign(model=short_model_names(rows["model"])))
-    if labels.duplicated().any():
-        raise AudioscaleError(f"configurations repeat (e.g. {labels[labels.duplicated()].iloc[0]!r}); "
-                              "give one row per configuration (one seed, one evaluation set, one guard).")
-    ids = pd.DataFrame({"label": labels.to_numpy(), "config_id": rows["config_key"].map(config_id).to_numpy()})
-    return ids.merge(utterances, on="config_id")[["label", "utt_id", "errors", "n_ref_words"]]

@@ -203,3 +203,45 @@ def leave_one_group_out(df: pd.DataFrame, group: str = "model", cost: str = "gfl
                         "residual_pts": float(r[error]) - pred, "n_train": int(len(train)),
                         "extrapolation": where, "status": status})
     return pd.DataFrame(out)
+
+
+def fit_each(sets: dict[str, pd.DataFrame], cost: str = "gflops", error: str = "wer_pct", n_boot: int = 1000,
+             seed: int = 0, level: float = 0.95) -> tuple[dict, pd.DataFrame]:
+    """``fit_with_ci`` on each named data set. Returns ``{name: (rows, fit, bootstrap refits)}``
+    and one table row per (data set, parameter): ``data``, ``n``, ``param``, ``estimate``,
+    ``ci_lo``, ``ci_hi``, ``at_bound``, ``rmse_pts``. A floor fitted at its bound 0 comes out as
+    ~1e-12 noise: the table shows it (and any |value| <= 1e-6) as 0."""
+    fits, rows = {}, []
+    for name, d in sets.items():
+        res = fit_with_ci(d[cost], d[error], n_boot=n_boot, seed=seed, level=level)
+        fits[name] = (d, res.fit, res.boots)
+        for _, r in res.table.iterrows():
+            rows.append({"data": name, "n": res.fit.n_points, "param": r["param"], "estimate": r["estimate"],
+                         "ci_lo": r["ci_lo"], "ci_hi": r["ci_hi"], "at_bound": r["at_bound"], "rmse_pts": res.fit.rmse})
+    table = pd.DataFrame(rows)
+    num = ["estimate", "ci_lo", "ci_hi"]
+    table[num] = table[num].where(table[num].abs() > 1e-6, 0.0)
+    return fits, table
+
+
+# How ``fit_each``'s table prints: estimates span 1e-1 to 1e7, so significant digits, not decimals.
+FIT_TABLE_FORMATS = {"estimate": "{:.3g}".format, "ci_lo": "{:.3g}".format, "ci_hi": "{:.3g}".format,
+                     "rmse_pts": "{:.2f}".format}
+
+
+def doubling_table(fits: dict, at_costs) -> pd.DataFrame:
+    """What one doubling of compute buys under each fit of ``fit_each``: per (data set, cost in
+    ``at_costs``) the fitted error ``wer_fit`` and ``pts_per_doubling`` = fit(C) − fit(2C)."""
+    rows = []
+    for name, (_, f, _) in fits.items():
+        for c in at_costs:
+            rows.append({"data": name, "at_gflops": c, "wer_fit": float(f.predict(c)),
+                         "pts_per_doubling": float(f.predict(c) - f.predict(2 * c))})
+    return pd.DataFrame(rows)
+
+
+def loo_summary(loo: pd.DataFrame) -> pd.DataFrame:
+    """Per held-out group of ``leave_one_group_out``: ``mean_abs_residual_pts`` and whether
+    predicting it was an ``extrapolation`` above or below the training compute."""
+    return loo.groupby("held_out", sort=False).agg(mean_abs_residual_pts=("residual_pts", lambda r: r.abs().mean()),
+                                                   extrapolation=("extrapolation", "first")).reset_index()

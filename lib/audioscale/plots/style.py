@@ -36,9 +36,10 @@ def apply_style() -> None:
     plt.rcParams["figure.dpi"] = 100
 
 
-def save_figure(fig, notebook: str, section: str, dpi: int = 130) -> list[str]:
+def save_figure(fig, notebook: str, section: str, dpi: int = 130, close: bool = False) -> list[str]:
     """Write ``<notebook>_<section>.png`` and ``.svg``; return their names as
-    ``figures/<file>`` (never a machine path, so notebooks can print them)."""
+    ``figures/<file>`` (never a machine path, so notebooks can print them). ``close=True``
+    closes the figure once written (a notebook would otherwise also display it)."""
     if not notebook or not section or any(ch in notebook + section for ch in "/\\ "):
         raise AudioscaleError(f"notebook={notebook!r} and section={section!r} must be non-empty names "
                               "without slashes or spaces, e.g. ('06_pareto_scaling', 'asr').")
@@ -52,6 +53,8 @@ def save_figure(fig, notebook: str, section: str, dpi: int = 130) -> list[str]:
             name = f"{notebook}_{section}.{ext}"
             fig.savefig(out / name, format=ext, dpi=dpi, bbox_inches="tight", metadata=meta)
             names.append(f"figures/{name}")
+    if close:
+        plt.close(fig)
     return names
 
 

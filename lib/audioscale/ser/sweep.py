@@ -101,6 +101,21 @@ def paper_study_configs(study: str, data: str, model: str = PAPER_MODEL, seeds=S
     return [SERConfig(**{**base, **g, "seed": s}) for g in grid for s in seeds]
 
 
+def notebook_study(study: str, scale: str, seeds=SEEDS, paper_data: str = "none",
+                   paper_model: str = PAPER_MODEL) -> tuple[list[SERConfig], str, str]:
+    """A notebook's configurations at its ``scale`` ("embedded": ``study_configs``; "paper":
+    ``paper_study_configs`` on the CREMA-D folder ``paper_data``), the experiment whose rows
+    hold them, and a line saying how many there are."""
+    if scale == "embedded":
+        configs = study_configs(study, seeds=seeds)
+    else:
+        configs = paper_study_configs(study, data=paper_data, model=paper_model, seeds=seeds)
+    experiment = experiment_of(study, scale)
+    line = (f"{len(configs)} configurations ({len(configs) // len(seeds)} settings x {len(seeds)} seeds) "
+            f"-> results/{experiment}.csv")
+    return configs, experiment, line
+
+
 @dataclass
 class SweepReport:
     done: int = 0
