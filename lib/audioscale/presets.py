@@ -13,7 +13,7 @@ a second time:
 - ``asr-real``: real Whisper per model and window (``asr.real.REAL_MODELS`` x ``FRAMES``:
   ``real-<model>-<T>``); every stride, pooling and guard of that window comes with it;
 - ``ser``: the embedded study (``ser.sweep.study_configs``: ``duration-<d>s-<pooling>``,
-  ``adaptation-<recipe>[-r<rank>][-k<top-k>][-random]``, ``check``) and the paper's grid at
+  ``adaptation-<recipe>[-r<rank>][-k<top-k>][-random]``) and the paper's grid at
   paper scale (``ser.sweep.paper_study_configs``: the same names prefixed ``paper-``; they
   need ``--data``, a CREMA-D folder), each with the study's seeds.
 """
@@ -84,8 +84,6 @@ _PAPER_DATA = "<CREMA-D>"  # stands for the folder the user must give
 
 
 def _ser_name(study: str, cfg, base_model: str) -> str:
-    if study == "check":
-        return "check"
     if study == "duration":
         return f"duration-{cfg.duration_s:g}s-{cfg.pooling}"
     parts = [cfg.recipe]
@@ -130,12 +128,13 @@ def _ser() -> list[Preset]:
     from .ser import sweep
 
     out = []
-    for scale, prefix, studies in (("embedded", "", sweep.STUDIES), ("paper", "paper-", ("duration", "adaptation"))):
-        for study in studies:
+    # ser.sweep's "check" study is left out: its row lives in its own results file
+    # (sweep.experiment_of), which `audioscale ser` does not write; `ser-sweep --study check` runs it.
+    for scale, prefix in (("embedded", ""), ("paper", "paper-")):
+        for study in ("duration", "adaptation"):
             if scale == "embedded":
                 configs, base_model = sweep.study_configs(study), sweep.backbone_path()
-                group = f"the embedded study: {study}" + (" (the row the exact-recompute test reruns)"
-                                                          if study == "check" else "")
+                group = f"the embedded study: {study}"
             else:
                 configs, base_model = sweep.paper_study_configs(study, _PAPER_DATA), sweep.PAPER_MODEL
                 group = f"the paper's {study} grid at paper scale, on wav2vec2 checkpoints (needs --data)"
