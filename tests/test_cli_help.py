@@ -101,7 +101,7 @@ def _all_presets():
 
 def test_every_preset_parses_as_its_flags():
     found = _all_presets()
-    assert len(found) >= 4 + 11 + 24 + 16  # real; paper ASR; embedded ASR (4 minis x 6); embedded SER
+    assert len(found) >= 4 + 11 + 24 + 15  # real; paper ASR; embedded ASR (4 minis x 6); embedded SER (6 + 9)
     for command, p in found:
         extra = [a for flag, _ in p.needs for a in (flag, "/data/CREMA-D")]
         via_preset = parse_args([command, "--preset", p.name, *extra])
