@@ -13,7 +13,9 @@ Layout (one concept per module):
 - ``embedded``    the synthetic world: speech, corpora, the mini models and their pretraining
 - ``analysis``    Pareto frontiers, scaling laws, iso-FLOP curves over the rows
 - ``plots``       the figures
-- ``notebooks``, ``cli``, ``commands``  how the study is run
+- ``notebooks``, ``cli``, ``commands``  how the study is run; ``presets`` names the study's
+                  configurations for the command line
+- ``log``, ``progress``  messages on stderr and progress bars (the command line's; quiet in notebooks)
 """
 
 __version__ = "0.1.0"

@@ -43,7 +43,6 @@ import pandas as pd
 
 from audioscale import plots
 from audioscale.plots import ser as ser_plots
-from audioscale.results import recompute_requested
 from audioscale.ser import emotion_corpus, report, sweep
 from audioscale.tables import show, three_or_one
 
@@ -88,12 +87,7 @@ if base is not None:
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-# Under `make reproduce` the adaptation section's rows (notebook 05) train in the same pool of
-# workers: one start-up and no idle tail between the two sections; 05 then reads them.
-also = (sweep.study_configs("adaptation", seeds=seeds)
-        if scale == "embedded" and compute_missing and recompute_requested() else [])
-rows = sweep.collect(configs, experiment=experiment, compute_missing=compute_missing,
-                     scale=scale, also_compute=also)
+rows = sweep.collect(configs, experiment=experiment, compute_missing=compute_missing, scale=scale)
 print(f"{len(rows)} of {len(configs)} rows available")
 
 # %%

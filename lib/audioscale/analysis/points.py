@@ -241,9 +241,9 @@ def asr_utterance_errors(rows: pd.DataFrame, utterances: pd.DataFrame) -> pd.Dat
     """Per-utterance error counts of ASR result rows, labelled the way ``asr_points`` labels
     them: ``label``, ``utt_id``, ``errors``, ``n_ref_words`` (the input of
     ``paired_wer_intervals``). ``utterances`` is the store's per-utterance file
-    (``asr.run.read_utterances``), keyed by ``config_id``; give the rows of one seed and one
+    (``ResultStore.utterances``), keyed by ``config_id``; give the rows of one seed and one
     evaluation set, so that each label names one row."""
-    from ..asr.run import config_id
+    from ..results import config_id
 
     labels = asr_labels(rows.assign(model=short_model_names(rows["model"])))
     if labels.duplicated().any():
@@ -296,7 +296,7 @@ def real_asr(guard: str, convention: str = "paper") -> tuple[pd.DataFrame, pd.Da
     (``asr_points``), and their per-utterance error counts (``asr_utterance_errors``; empty
     when the per-utterance file is absent). ``attrs["stored_rows"]``: all real rows stored
     (0: ``results/asr_real.csv`` is absent); the points are empty when none is under ``guard``."""
-    from ..asr import real_report, run
+    from ..asr import real_report
     from ..results import ResultStore
 
     rows = real_report.load_rows(compute=False, verbose=False)
@@ -308,7 +308,7 @@ def real_asr(guard: str, convention: str = "paper") -> tuple[pd.DataFrame, pd.Da
     main = main[main["guard"] == guard]
     pts = asr_points(main, convention=convention)
     pts.attrs["stored_rows"] = len(rows)
-    utts = asr_utterance_errors(main, run.read_utterances(ResultStore("asr_real"))) if len(main) else \
+    utts = asr_utterance_errors(main, ResultStore("asr_real").utterances.read()) if len(main) else \
         pd.DataFrame(columns=["label", "utt_id", "errors", "n_ref_words"])
     return pts, utts
 

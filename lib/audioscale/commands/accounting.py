@@ -1,4 +1,4 @@
-"""``audioscale flops`` and ``audioscale params``: the compute-accounting tables."""
+"""`audioscale flops` and `audioscale params`: the compute-accounting tables."""
 from __future__ import annotations
 
 import sys
@@ -34,12 +34,22 @@ def _params(args) -> int:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("flops", help="FLOPs of every paper configuration beside the paper's")
-    p.add_argument("--convention", choices=("paper", "matmul", "measured"), default="paper")
-    p.add_argument("--format", choices=("table", "csv"), default="table")
+    from ..accounting.flops import CONVENTIONS
+
+    p = sub.add_parser("flops", help="FLOPs of every paper configuration beside the paper's",
+                       description="GFLOPs per utterance (ASR) or clip (SER) of every configuration in the paper's "
+                                   "tables, ours beside the paper's with the difference and a verdict.",
+                       epilog="examples:\n  audioscale flops --convention paper --format csv\n"
+                              "  audioscale flops --convention measured")
+    p.add_argument("--convention", choices=CONVENTIONS, default="paper",
+                   help="paper: the paper's formula; matmul: every matmul of a KV-cached decoder counted "
+                        "exactly; measured: torch's FlopCounterMode on meta-device models")
+    p.add_argument("--format", choices=("table", "csv"), default="table", help="output format on stdout")
     p.add_argument("--decoded-tokens", type=int, default=10,
                    help="decoder positions per utterance (the paper's formula implies 10)")
     p.set_defaults(func=_flops)
-    p = sub.add_parser("params", help="parameter and trainable-parameter tables")
-    p.add_argument("--format", choices=("table", "csv"), default="table")
+    p = sub.add_parser("params", help="parameter and trainable-parameter tables",
+                       description="Parameters of every model (ours beside the paper's), trainable parameters of "
+                                   "the paper's SER adaptation rows, and the recipes that give its counts.")
+    p.add_argument("--format", choices=("table", "csv"), default="table", help="output format on stdout")
     p.set_defaults(func=_params)

@@ -1,54 +1,102 @@
-"""``audioscale asr`` (one configuration), ``asr-sweep`` (the paper's 11 or the embedded
-grid) and ``wer`` (corpus WER of two ``id<TAB>text`` files)."""
+"""`audioscale asr` (one configuration), `asr-sweep` (the paper's 11 or the embedded grid)
+and `wer` (corpus WER of two 'id<TAB>text' files)."""
 from __future__ import annotations
 
 from ..errors import check_int_range
 
+SCALE_HELP = ("which results file the rows go to, results/asr_<scale>.csv, and the default normalizer "
+              "(default: embedded when --data is 'embedded'{}, else paper)")
 
 
 def _common(p) -> None:
     p.add_argument("--batch-size", type=int, default=32, help="utterances per batch (timing only)")
-    p.add_argument("--limit", type=int, default=None, help="score only the first N utterances (in the set's order)")
+    p.add_argument("--limit", type=int, default=None,
+                   help="score only the first N utterances, in the set's order (default: all)")
     p.add_argument("--force", action="store_true", help="recompute rows that are already finished")
     p.add_argument("--allow-missing-audio", action="store_true",
                    help="skip (and count) transcripts whose audio file is missing")
 
 
+def _scale(args) -> str:
+    """--scale, else from --data: the same rule for asr, asr-sweep and ser."""
+    from ..asr.run import EMBEDDED_DATA
+
+    if args.scale:
+        return args.scale
+    return "embedded" if args.data in (None, EMBEDDED_DATA) else "paper"
+
+
 def register(sub) -> None:
-    p = sub.add_parser("asr", help="WER of one Whisper configuration (model, T, stride, pooling)")
-    p.add_argument("--model", required=True, help="short name (tiny..large-v3), hub id, or folder")
+    from ..asr.run import EMBEDDED_DATA, PAPER_DATA, SCALES
+    from ..asr.wer import NORMALIZERS
+    from ..cli import add_preset_option
+    from ..models.whisper_axes import POOLINGS
+
+    p = sub.add_parser(
+        "asr", help="WER of one Whisper configuration (model, T, stride, pooling)",
+        description="Transcribe a test set with one Whisper configuration (model size, encoder frames T, "
+                    "token stride s and its pooling) and write one row: WER with S/D/I counts, decoded tokens "
+                    "and GFLOPs under every convention. A finished row is reused.",
+        epilog="examples:\n"
+               "  audioscale asr --preset embedded-small-200-s2-mean\n"
+               "  audioscale asr --preset paper-tiny-750 --limit 100 --device cuda\n"
+               "  audioscale asr --model checkpoints/asr-mini-tiny --data embedded --frames 200 --stride 2")
+    add_preset_option(p, "asr")
+    p.add_argument("--model", required=True,
+                   help="short name (tiny, small, medium, large-v3), hub id, or save_pretrained folder")
     p.add_argument("--data", required=True,
-                   help="folder (LibriSpeech layout or manifest), hub id, or 'embedded' (the embedded test set)")
-    p.add_argument("--frames", type=int, default=None, help="encoder frames T (default: the full window)")
+                   help=f"test set: a folder (LibriSpeech layout or *.manifest.tsv), a hub id such as "
+                        f"{PAPER_DATA}, or '{EMBEDDED_DATA}' (the embedded test set)")
+    p.add_argument("--frames", type=int, default=None,
+                   help="encoder frames T (default: the model's full window, 1500 for Whisper)")
     p.add_argument("--stride", type=int, default=1, help="encoder-token stride s before cross-attention")
-    p.add_argument("--pooling", choices=("select", "mean"), default="select")
-    p.add_argument("--beam-size", type=int, default=1)
-    p.add_argument("--max-new-tokens", type=int, default=None)
-    p.add_argument("--scale", choices=("paper", "embedded"), default="paper",
-                   help="which results file the row goes to (results/asr_<scale>.csv)")
-    p.add_argument("--normalizer", choices=("whisper", "none"), default=None,
+    p.add_argument("--pooling", choices=POOLINGS, default="select",
+                   help="how stride s merges tokens: keep every s-th, or average each group of s")
+    p.add_argument("--beam-size", type=int, default=1, help="beam width (1: greedy, as the study)")
+    p.add_argument("--max-new-tokens", type=int, default=None,
+                   help="cap on decoded tokens per utterance (default: the decoder's own limit)")
+    p.add_argument("--scale", choices=SCALES, default=None, help=SCALE_HELP.format(""))
+    p.add_argument("--normalizer", choices=NORMALIZERS, default=None,
                    help="text normalizer before WER (default: whisper for paper, none for embedded)")
-    p.add_argument("--device", choices=("cpu", "cuda"), default=None)
-    p.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), default="float32")
+    p.add_argument("--device", choices=("cpu", "cuda"), default=None, help="default: cuda if visible, else cpu")
+    p.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), default="float32",
+                   help="weights and compute dtype")
+    p.add_argument("--threads", type=int, default=None,
+                   help="CPU threads for torch (default: torch's own; the embedded sweep uses 1)")
     _common(p)
     p.set_defaults(func=_asr)
 
-    p = sub.add_parser("asr-sweep", help="the paper's 11 ASR configurations, or the embedded grid")
-    p.add_argument("--scale", choices=("paper", "embedded"), default="embedded")
-    p.add_argument("--data", default=None, help="evaluation set (default: paper = librispeech-test-other; "
-                                                "embedded = the embedded test set)")
+    p = sub.add_parser(
+        "asr-sweep", help="the paper's 11 ASR configurations, or the embedded grid",
+        description="Run every configuration of one ASR sweep, reusing finished rows. paper: the paper's 11 "
+                    "(model, T, stride) rows on LibriSpeech test-other. embedded: every mini in checkpoints/ x "
+                    "{full, half} window x {stride 1, stride 2 select, stride 2 mean} on the embedded test set.",
+        epilog="examples:\n"
+               "  audioscale asr-sweep\n"
+               "  audioscale asr-sweep --scale paper --device cuda --model large-v3=/models/whisper-large-v3\n"
+               "  audioscale asr-sweep --scale paper --data /data/LibriSpeech/test-other --limit 200")
+    p.add_argument("--scale", choices=SCALES, default=None, help=SCALE_HELP.format(" or omitted"))
+    p.add_argument("--data", default=None,
+                   help=f"evaluation set (default: paper = {PAPER_DATA}; embedded = the embedded test set)")
     p.add_argument("--model", action="append", default=[], metavar="SIZE=ID_OR_DIR",
-                   help="paper: map a size to a hub id/folder (repeatable); embedded: a mini folder (repeatable)")
-    p.add_argument("--checkpoints", default=None, help="embedded: folder holding asr-mini-*/")
-    p.add_argument("--device", choices=("cpu", "cuda"), default=None)
-    p.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), default=None)
+                   help="paper: map a size to a hub id/folder (repeatable); embedded: a mini folder "
+                        "(repeatable) (default: paper = the short names; embedded = every mini in --checkpoints)")
+    p.add_argument("--checkpoints", default=None, help="embedded: folder holding asr-mini-*/ (default: checkpoints/)")
+    p.add_argument("--device", choices=("cpu", "cuda"), default=None,
+                   help="paper: default cuda if visible, else cpu (embedded: always cpu)")
+    p.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), default=None,
+                   help="paper: default float16 on cuda, float32 on cpu (embedded: always float32)")
     _common(p)
     p.set_defaults(func=_sweep)
 
-    p = sub.add_parser("wer", help="corpus WER of two 'id<TAB>text' files")
-    p.add_argument("ref", metavar="REF.tsv")
-    p.add_argument("hyp", metavar="HYP.tsv")
-    p.add_argument("--normalizer", choices=("whisper", "none"), default="whisper")
+    p = sub.add_parser("wer", help="corpus WER of two 'id<TAB>text' files",
+                       description="Corpus WER of a hypothesis file against a reference file, both 'id<TAB>text' "
+                                   "per line, with the study's normalizer and scorer.",
+                       epilog="example:\n  audioscale wer ref.tsv hyp.tsv --normalizer none")
+    p.add_argument("ref", metavar="REF.tsv", help="reference transcripts, one 'id<TAB>text' per line")
+    p.add_argument("hyp", metavar="HYP.tsv", help="hypotheses, one 'id<TAB>text' per line (every reference id)")
+    p.add_argument("--normalizer", choices=NORMALIZERS, default="whisper",
+                   help="whisper: openai-whisper's EnglishTextNormalizer (the paper's); none: lower-case only")
     p.set_defaults(func=_wer)
 
 
@@ -56,9 +104,17 @@ def _asr(args) -> int:
     from ..asr.config import AsrConfig
     from ..asr.run import run_asr
 
+    check_int_range("batch_size", args.batch_size, 1, None, fix="Use e.g. 16.")
+    if args.threads is not None:
+        import os
+
+        import torch
+
+        torch.set_num_threads(check_int_range("threads", args.threads, 1, os.cpu_count() or 1,
+                                              fix="At most this machine's core count."))
     # AsrConfig checks the axes before any model is loaded (a minute for large-v3).
     config = AsrConfig(args.model, args.data, args.frames, args.stride, args.pooling, args.beam_size,
-                       args.max_new_tokens, args.limit, args.scale, args.device, args.dtype, args.normalizer)
+                       args.max_new_tokens, args.limit, _scale(args), args.device, args.dtype, args.normalizer)
     row = run_asr(config, batch_size=args.batch_size, force=args.force, allow_missing_audio=args.allow_missing_audio)
     print(f"{row['model']} T={row['encoder_frames']} s={row['stride']} {row['pooling']}: "
           f"WER {row['wer_pct']:.2f} % (S {row['substitutions']}, D {row['deletions']}, I {row['insertions']}; "
@@ -72,7 +128,8 @@ def _sweep(args) -> int:
     from ..errors import AudioscaleError
 
     check_int_range("batch_size", args.batch_size, 1, None, fix="Use e.g. 16.")
-    if args.scale == "paper":
+    scale = _scale(args)
+    if scale == "paper":
         ids = {}
         for item in args.model:
             if "=" not in item:
@@ -81,12 +138,13 @@ def _sweep(args) -> int:
             ids[size] = src
         df = run.sweep_paper(args.data or run.PAPER_DATA, ids, batch_size=args.batch_size, limit=args.limit,
                              device=args.device, dtype=args.dtype, force=args.force,
-                             allow_missing_audio=args.allow_missing_audio)
+                             allow_missing_audio=args.allow_missing_audio, verbose=not args.quiet)
     else:
         kw = {"checkpoints": args.checkpoints} if args.checkpoints else {}
-        df = run.sweep_embedded(args.data, batch_size=args.batch_size, limit=args.limit, force=args.force,
-                                models=args.model or None, **kw)
-    print(f"{len(df)} rows in results/asr_{args.scale}.csv")
+        data = None if args.data == run.EMBEDDED_DATA else args.data  # None: the embedded test set
+        df = run.sweep_embedded(data, batch_size=args.batch_size, limit=args.limit, force=args.force,
+                                models=args.model or None, verbose=not args.quiet, **kw)
+    print(f"{len(df)} rows in results/asr_{scale}.csv")
     return 0
 
 

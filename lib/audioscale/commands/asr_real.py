@@ -1,5 +1,5 @@
-"""``audioscale asr-real``: real Whisper (tiny.en, base) on test-other's text read aloud, every
-(frames, stride, pooling, guard) row into results/asr_real.csv (see ``audioscale.asr.real``)."""
+"""`audioscale asr-real`: real Whisper (tiny.en, base) on test-other's text read aloud, every
+(frames, stride, pooling, guard) row into results/asr_real.csv (see audioscale.asr.real)."""
 from __future__ import annotations
 
 from ..errors import check_int_range
@@ -7,28 +7,34 @@ from ..errors import check_int_range
 
 def register(sub) -> None:
     from ..asr import real
+    from ..cli import add_preset_option
 
     p = sub.add_parser(
         "asr-real", help="real Whisper tiny.en/base on test-other's text read by a synthetic voice",
-        description="Score OpenAI's Whisper tiny.en and base (installed by `audioscale weights install`) on "
+        description="Score OpenAI's Whisper tiny.en and base (installed by 'audioscale weights install') on "
                     "LibriSpeech test-other's real transcripts read aloud by a synthetic voice at their real "
                     "durations, at encoder frames 1500/750, stride 1/2 (select, mean) and every decoding guard. "
-                    "Finished rows are reused. Examples: audioscale asr-real;  "
-                    "audioscale asr-real --all --device cuda --batch-size 32")
+                    "Finished rows are reused.",
+        epilog="examples:\n"
+               "  audioscale asr-real                                  what make reproduce scores\n"
+               "  audioscale asr-real --preset real-base-750           one model and window\n"
+               "  audioscale asr-real --all --device cuda --batch-size 32")
+    add_preset_option(p, "asr-real")
     size = p.add_mutually_exclusive_group()
     size.add_argument("--n", type=int, default=None, metavar="N",
-                      help=f"the stratified subset of N utterances (default: {real.REPRODUCE_N}, what make reproduce scores)")
-    size.add_argument("--all", action="store_true", help="all 2939 utterances (default: off; hours on a CPU)")
+                      help=f"the stratified subset of N utterances (default: {real.REPRODUCE_N}, what make reproduce "
+                           "scores)")
+    size.add_argument("--all", action="store_true", help="all 2939 utterances (hours on a CPU)")
     p.add_argument("--models", nargs="+", choices=real.REAL_MODELS, default=list(real.REAL_MODELS),
-                   help=f"models to run (default: {' '.join(real.REAL_MODELS)})")
+                   help="models to run")
     p.add_argument("--frames", nargs="+", type=int, choices=real.FRAMES, default=list(real.FRAMES),
-                   help="encoder windows (default: 1500 750)")
+                   help="encoder windows")
     p.add_argument("--device", choices=("cpu", "cuda"), default=None, help="default: cuda if visible, else cpu")
     p.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), default="float32",
-                   help="weights and compute dtype (default: float32; float16/bfloat16 for GPUs)")
-    p.add_argument("--batch-size", type=int, default=8, help="utterances per batch (default: 8)")
-    p.add_argument("--threads", type=int, default=2, help="CPU threads for torch (default: 2)")
-    p.add_argument("--force", action="store_true", help="recompute rows that are already finished (default: off)")
+                   help="weights and compute dtype (float16/bfloat16 for GPUs)")
+    p.add_argument("--batch-size", type=int, default=8, help="utterances per batch")
+    p.add_argument("--threads", type=int, default=2, help="CPU threads for torch")
+    p.add_argument("--force", action="store_true", help="recompute rows that are already finished")
     p.set_defaults(func=_asr_real)
 
 
@@ -41,7 +47,8 @@ def _asr_real(args) -> int:
     check_int_range("batch_size", args.batch_size, 1, 1024, fix="Use e.g. 8 on a CPU, 32 on a GPU.")
     check_int_range("threads", args.threads, 1, os.cpu_count() or 1, fix="At most this machine's core count.")
     rows = real.sweep_real(n, models=args.models, frames=args.frames, batch_size=args.batch_size,
-                           device=args.device, dtype=args.dtype, threads=args.threads, force=args.force)
+                           device=args.device, dtype=args.dtype, threads=args.threads, force=args.force,
+                           verbose=not args.quiet)
     t = real_report.side_by_side(rows, "none") if not rows.empty else rows
     for r in t.itertuples():
         print(f"{r.model:8s} T={r.encoder_frames:4d} s={r.stride} {r.pooling:6s} WER {r.wer_pct:6.2f} % (guard none)"

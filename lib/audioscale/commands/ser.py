@@ -1,16 +1,20 @@
-"""``audioscale ser``: train and score one SER configuration; ``audioscale ser-sweep``: the
-embedded study (duration sweep + adaptation ablation, several seeds).
-
-Examples:
-  audioscale ser --model checkpoints/ser-backbone-mini --data embedded --duration 4 \\
-      --recipe lora+top-k --rank 8 --top-k 1 --seed 0 1 2
-  audioscale ser --model facebook/wav2vec2-base --data /data/CREMA-D --duration 4 \\
-      --recipe lora+top-k --rank 16 --top-k 4 --scale paper
-  audioscale ser-sweep --study duration
-"""
+"""`audioscale ser`: train and score one SER configuration; `audioscale ser-sweep`: the
+embedded study (duration sweep + adaptation ablation, several seeds)."""
 from __future__ import annotations
 
-import sys
+import logging
+
+from .. import progress
+
+logger = logging.getLogger(__name__)
+
+SER_EXAMPLES = """\
+examples:
+  audioscale ser --preset duration-2s-masked             one row of the embedded study, 3 seeds
+  audioscale ser --preset adaptation-full --seed 0       the same, one seed
+  audioscale ser --preset paper-adaptation-lora+top-k-r16-k4 --data /data/CREMA-D
+  audioscale ser --model checkpoints/ser-backbone-mini --data embedded --duration 4 \\
+      --recipe lora+top-k --rank 8 --top-k 1 --seed 0 1 2"""
 
 
 def _check_threads(threads) -> None:
@@ -21,29 +25,38 @@ def _check_threads(threads) -> None:
     check_int_range("threads", threads, 1, os.cpu_count() or 1, fix="torch threads: 1 up to this machine's cores.")
 
 
-def _ser(args) -> int:
-    from ..models.adaptation import RECIPES
-    from ..errors import check_choice
-    from ..ser.run import EMBEDDED_DATA, SERConfig, run_config
+def _bar(args) -> bool:
+    """Training progress bars: on a terminal unless -q (audioscale.progress)."""
+    return progress.wanted(False if args.quiet else None)
 
-    check_choice("--recipe", args.recipe, RECIPES)
+
+def configs(args) -> list:
+    """The SERConfig of each --seed, as `audioscale ser` runs them."""
+    from ..ser.run import SERConfig
+
+    return [SERConfig(model=args.model, data=args.data, duration_s=args.duration, pooling=args.pooling,
+                      recipe=args.recipe, rank=args.rank, top_k=args.top_k, init=args.init, seed=seed,
+                      split_seed=args.split_seed, epochs=args.epochs, patience=args.patience,
+                      batch_size=args.batch_size, lr=args.lr,
+                      attention_dropout=args.attention_dropout, hidden_dropout=args.hidden_dropout)
+            for seed in args.seed]
+
+
+def _ser(args) -> int:
+    from ..ser.run import EMBEDDED_DATA, run_config
+
     _check_threads(args.threads)
     scale = args.scale or ("embedded" if args.data == EMBEDDED_DATA else "paper")
     rows = []
-    for seed in args.seed:
-        cfg = SERConfig(model=args.model, data=args.data, duration_s=args.duration, pooling=args.pooling,
-                        recipe=args.recipe, rank=args.rank, top_k=args.top_k, init=args.init, seed=seed,
-                        split_seed=args.split_seed, epochs=args.epochs, patience=args.patience,
-                        batch_size=args.batch_size, lr=args.lr,
-                        attention_dropout=args.attention_dropout, hidden_dropout=args.hidden_dropout)
-        row = run_config(cfg, scale=scale, force=args.force, progress=not args.quiet, num_threads=args.threads)
+    for cfg in configs(args):
+        row = run_config(cfg, scale=scale, force=args.force, progress=_bar(args), num_threads=args.threads)
         rows.append(row)
-        print(f"seed {seed}: UA {100 * row['ua']:.2f} %  WA {100 * row['wa']:.2f} %  "
+        print(f"seed {cfg.seed}: UA {100 * row['ua']:.2f} %  WA {100 * row['wa']:.2f} %  "
               f"trainable {int(row['trainable_params']):,} / {int(row['total_params']):,}  "
               f"GFLOPs/clip (paper convention) {row['gflops_paper']:.3f}  "
               f"epochs {int(row['epochs_run'])} (best {int(row['best_epoch'])})")
         if row.get("n_bad_clips"):
-            print(f"  {int(row['n_bad_clips'])} clips could not be read and were skipped", file=sys.stderr)
+            logger.warning("seed %s: %d clips could not be read and were skipped", cfg.seed, int(row["n_bad_clips"]))
     if len(rows) > 1:
         import numpy as np
         ua = np.array([r["ua"] for r in rows])
@@ -52,10 +65,8 @@ def _ser(args) -> int:
 
 
 def _sweep(args) -> int:
-    from ..errors import check_choice
     from ..ser.sweep import STUDIES, experiment_of, run_sweep, study_configs
 
-    check_choice("--study", args.study, STUDIES + ("all",))
     _check_threads(args.threads)
     studies = STUDIES if args.study == "all" else (args.study,)
     by_experiment: dict[str, list] = {}
@@ -63,47 +74,68 @@ def _sweep(args) -> int:
         todo = by_experiment.setdefault(experiment_of(study), [])
         todo += [c for c in study_configs(study, seeds=args.seeds) if c not in todo]
     failed = 0
-    for experiment, configs in by_experiment.items():
-        report = run_sweep(configs, force=args.force, progress=not args.quiet, num_threads=args.threads,
-                           shard=args.shard, experiment=experiment)
+    for experiment, todo in by_experiment.items():
+        report = run_sweep(todo, force=args.force, progress=_bar(args), num_threads=args.threads,
+                           shard=args.shard, experiment=experiment, verbose=not args.quiet)
         print(f"{experiment}: {report}")
         failed += report.failed
     return 0 if failed == 0 else 1
 
 
 def register(subparsers) -> None:
+    from ..cli import add_preset_option
+    from ..models.adaptation import RECIPES
+    from ..ser.model import INITS, POOLINGS
+    from ..ser.run import SCALES
+    from ..ser.sweep import SEEDS, STUDIES
+
     p = subparsers.add_parser("ser", help="train + score one SER configuration (one row per seed)",
-                              description=__doc__.split("\n\n")[0])
+                              description="Fine-tune a wav2vec2 backbone for emotion recognition with one "
+                                          "adaptation recipe and clip duration, and score unweighted accuracy "
+                                          "(UA) on held-out speakers: one row per seed. A finished row is reused.",
+                              epilog=SER_EXAMPLES)
+    add_preset_option(p, "ser")
     p.add_argument("--model", required=True, help="short name, hub id or save_pretrained folder")
     p.add_argument("--data", default="embedded", help="CREMA-D folder (with AudioWAV/) or 'embedded'")
-    p.add_argument("--duration", type=float, default=4.0, help="clip window in seconds (default 4)")
-    p.add_argument("--recipe", default="lora+top-k", help="head-only | lora | lora+top-k | top-k | full")
+    p.add_argument("--duration", type=float, default=4.0, help="clip window in seconds")
+    p.add_argument("--recipe", choices=RECIPES, default="lora+top-k",
+                   help="what trains besides the head: LoRA adapters, the top-k layers, both, or everything")
     p.add_argument("--rank", type=int, default=16, help="LoRA rank (lora recipes)")
     p.add_argument("--top-k", type=int, default=4, help="top layers to unfreeze (top-k recipes)")
-    p.add_argument("--pooling", default="masked", help="masked (valid frames) | all (padding included)")
-    p.add_argument("--init", default="pretrained", help="pretrained | random (same architecture)")
+    p.add_argument("--pooling", choices=POOLINGS, default="masked",
+                   help="masked: mean over valid frames; all: padding frames included")
+    p.add_argument("--init", choices=INITS, default="pretrained",
+                   help="backbone weights: pretrained, or random with the same architecture")
     p.add_argument("--seed", type=int, nargs="+", default=[0], help="one or more training seeds")
     p.add_argument("--split-seed", type=int, default=0, help="seed of the speaker split")
     p.add_argument("--epochs", type=int, default=10, help="maximum epochs (early stopping on validation UA)")
-    p.add_argument("--patience", type=int, default=3)
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--patience", type=int, default=3, help="epochs without a better validation UA before stopping")
+    p.add_argument("--batch-size", type=int, default=16, help="clips per training batch")
+    p.add_argument("--lr", type=float, default=1e-4, help="learning rate (AdamW)")
     p.add_argument("--attention-dropout", type=float, default=None,
-                   help="override the backbone's attention dropout (the embedded study uses 0)")
+                   help="override the backbone's attention dropout (default: the backbone's own; the embedded "
+                        "study uses 0)")
     p.add_argument("--hidden-dropout", type=float, default=None,
-                   help="override the backbone's hidden-state dropout (the embedded study uses 0)")
-    p.add_argument("--scale", default=None, help="embedded | paper (default: from --data)")
+                   help="override the backbone's hidden-state dropout (default: the backbone's own; the embedded "
+                        "study uses 0)")
+    p.add_argument("--scale", choices=SCALES, default=None,
+                   help="which results file the rows go to, results/ser_<scale>.csv (default: embedded when "
+                        "--data is 'embedded', else paper)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (1 = core-count-independent numbers)")
     p.add_argument("--force", action="store_true", help="recompute even if a row exists")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_ser)
 
-    s = subparsers.add_parser("ser-sweep", help="the embedded SER study: every configuration x seeds")
-    s.add_argument("--study", default="all", help="duration | adaptation | all")
-    s.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    s.add_argument("--threads", type=int, default=1)
+    s = subparsers.add_parser("ser-sweep", help="the embedded SER study: every configuration x seeds",
+                              description="Run every configuration of the embedded SER study (the duration sweep, "
+                                          "the adaptation ablation, or the one-row check) for each seed, reusing "
+                                          "finished rows; a failing configuration is reported and the sweep goes on.",
+                              epilog="examples:\n  audioscale ser-sweep --study duration\n"
+                                     "  audioscale ser-sweep --shard 0/2 & audioscale ser-sweep --shard 1/2")
+    s.add_argument("--study", choices=STUDIES + ("all",), default="all",
+                   help="which configurations (all: duration and adaptation and check)")
+    s.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS), help="training seeds of every configuration")
+    s.add_argument("--threads", type=int, default=1, help="torch threads per run")
     s.add_argument("--shard", default=None, help="I/N: run every N-th configuration from the I-th "
-                                                 "(two processes on two cores: 0/2 and 1/2)")
-    s.add_argument("--force", action="store_true")
-    s.add_argument("--quiet", action="store_true")
+                                                 "(two processes on two cores: 0/2 and 1/2) (default: all)")
+    s.add_argument("--force", action="store_true", help="recompute rows that already exist")
     s.set_defaults(func=_sweep)

