@@ -1,5 +1,5 @@
 # audioscale — two commands do everything on a fresh machine:
-#   make reproduce   recompute every result row, execute notebooks 00..07, write figures/
+#   make reproduce   recompute every result row (make results), execute notebooks 00..07, write figures/
 #   make test        unit tests + nbval over the committed notebooks
 # Both create .venv (Python 3.11) on first use and work offline once packages are installed.
 PYTHON ?= python3
@@ -13,7 +13,7 @@ export HF_DATASETS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export MPLBACKEND := Agg
 
-.PHONY: setup test unit nbval reproduce figures pretrain bench clean-venv
+.PHONY: setup test unit nbval results reproduce figures pretrain bench clean-venv
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ nbval: setup
 unit: setup
 	$(PY) -m pytest -q -p no:cacheprovider tests
 
+# Every result row, computed afresh once (audioscale.study; an interrupted run goes on where it
+# stopped). The notebooks only read rows.
+results: setup
+	$(PY) -m audioscale.study --recompute
+
+# = make results, then the notebooks (two at a time: they only read rows)
 reproduce: setup
 	$(PY) -m audioscale.notebooks reproduce
 
