@@ -153,35 +153,32 @@ def _execute_one(path: Path) -> tuple[str, float, str | None]:
 
 
 def execute(names: list[str] | None, jobs: int = 2) -> None:
-    """Execute the notebooks, ``jobs`` kernels side by side (they read rows, never write one
-    another reads: ``make results`` has computed them)."""
+    """Execute the notebooks, ``jobs`` kernels side by side through the study's job queue
+    (``audioscale.jobs``; they read rows, never write one another reads: ``make results`` has
+    computed them). The slow ones start first, so they do not end up queued behind each other."""
+    from .jobs import Job, JobsFailed, run_jobs
+
     notebooks = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
     if names:
         notebooks = [p for p in notebooks if p.stem in names]
     os.environ.setdefault("MPLBACKEND", "Agg")
-    total, n = time.perf_counter(), len(notebooks)
-    if jobs > 1:
-        from concurrent.futures import ThreadPoolExecutor
-
-        print(f"{n} notebooks, {jobs} at a time ...", flush=True)
-        # Longest first, so the two slow ones do not end up queued behind each other.
-        queue = sorted(notebooks, key=lambda p: p.stem not in SLOWEST)
-        # Threads suffice: each notebook runs in its own kernel process.
-        with ThreadPoolExecutor(jobs) as pool:
-            for i, outcome in enumerate(pool.map(_execute_one, queue), 1):
-                _report(i, n, *outcome)
-    else:
-        for i, path in enumerate(notebooks, 1):
-            print(f"[{i}/{n}] {path.name} ...", flush=True)
-            _report(i, n, *_execute_one(path))
-    print(f"all {n} notebooks in {time.perf_counter() - total:.1f} s")
+    total = time.perf_counter()
+    print(f"{len(notebooks)} notebooks, {jobs} at a time ...", flush=True)
+    # Threads suffice: each notebook runs in its own kernel process.
+    queue = [Job(p.stem, lambda p=p: _execute_or_raise(p), cost_s=100.0 if p.stem in SLOWEST else 15.0)
+             for p in notebooks]
+    try:
+        run_jobs(queue, workers=jobs, poll_s=0.2)
+    except JobsFailed as e:
+        print(f"FAILED: {e}", file=sys.stderr)
+        raise SystemExit(1) from None
+    print(f"all {len(notebooks)} notebooks in {time.perf_counter() - total:.1f} s")
 
 
-def _report(i: int, n: int, name: str, seconds: float, failure: str | None) -> None:
+def _execute_or_raise(path: Path) -> None:
+    name, _, failure = _execute_one(path)
     if failure:
-        print(f"FAILED: {name}, {failure}", file=sys.stderr)
-        raise SystemExit(1)
-    print(f"[{i}/{n}] {name} done in {seconds:.1f} s", flush=True)
+        raise RuntimeError(f"{name}, {failure}")
 
 
 def run_with_parameters(name: str, params: dict) -> Path:
