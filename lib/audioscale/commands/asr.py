@@ -27,7 +27,8 @@ def _scale(args) -> str:
 
 
 def register(sub) -> None:
-    from ..asr.run import EMBEDDED_DATA, PAPER_DATA, SCALES
+    from ..asr.config import SCALES
+    from ..asr.run import EMBEDDED_DATA, PAPER_DATA
     from ..asr.wer import NORMALIZERS
     from ..cli import add_preset_option
     from ..models.whisper_axes import POOLINGS

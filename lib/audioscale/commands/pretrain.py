@@ -12,7 +12,6 @@ as one whole run (tested).
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -117,13 +116,12 @@ def _run(args) -> int:
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("pretrain", help="train the embedded world's mini ASR family and SER backbone",
-                              description=__doc__.splitlines()[0],
-                              formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                              description="Train the embedded world's mini models (what make pretrain runs).")
     p.add_argument("--models", nargs="+", metavar="NAME", choices=MODELS, default=None,
-                   help=f"the models to train, any of: {' '.join(MODELS)}; None: all of them")
+                   help=f"the models to train, any of: {' '.join(MODELS)} (default: all of them)")
     own = ", ".join(f"{k} {v}" for k, v in P.DEFAULT_STEPS.items())
     p.add_argument("--steps", type=int, default=None,
-                   help=f"stage-1 training steps of each mini Whisper; None: each model's own ({own})")
+                   help=f"stage-1 training steps of each mini Whisper (default: each model's own: {own})")
     p.add_argument("--ser-steps", type=int, default=P.SER_STEPS, help="training steps of the SER backbone")
     p.add_argument("--seed", type=int, default=0,
                    help="seed of the training corpus, the initialisation and the batches")
