@@ -189,7 +189,8 @@ def test_two_crema_d_folders_of_one_name_never_share_a_row(tmp_path):
     from ser_testdata import write_tone_corpus
 
     from audioscale.results import ResultStore
-    from audioscale.ser.run import SERConfig, row_config
+    from audioscale.ser.config import SERConfig
+    from audioscale.ser.run import row_config
 
     a = write_tone_corpus(tmp_path / "a" / "crema", n_speakers=3, per_class=1, seed=0)
     b = write_tone_corpus(tmp_path / "b" / "crema", n_speakers=3, per_class=1, seed=1)

@@ -133,3 +133,32 @@ def test_sweep_figures():
 @pytest.fixture(autouse=True)
 def _style():
     plots.apply_style()
+
+
+def test_asr_figures_draw_ours_beside_the_paper():
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from audioscale.asr import real_report, report
+    from audioscale.plots import asr as asr_figures
+
+    rows = report.load_rows("embedded", compute=False)
+    if rows.empty:
+        pytest.skip("no committed embedded ASR rows")
+    fig = asr_figures.wer_vs_gflops(rows, "size")
+    assert [ax.get_title() for ax in fig.axes] == ["ours (embedded; paper convention)", "paper (LibriSpeech test-other)"]
+    assert all(len(ax.collections) >= 4 for ax in fig.axes)  # a point per configuration on each side
+    plt.close(fig)
+    real = real_report.load_rows(compute=False, verbose=False)
+    if not real.empty:
+        fig = asr_figures.real_wer_vs_gflops(real, "cap+repetition")
+        assert "synthetic voice" in fig.axes[0].get_title()
+        plt.close(fig)
+        with pytest.raises(Exception, match="convention='flops'"):
+            asr_figures.real_wer_vs_gflops(real, convention="flops")
+    saving = pd.DataFrame({"model": ["a", "b"], "flops_saving_pct (paper conv.)": [40.0, 30.0],
+                           "flops_saving_pct (matmul)": [35.0, 25.0], "decoder_time_saving_pct": [10.0, 5.0],
+                           "total_time_saving_pct": [8.0, 4.0]})
+    fig = asr_figures.flops_vs_time_saving(saving)
+    assert len(fig.axes[0].patches) == 8 and fig.axes[0].get_ylabel() == "saving of stride 2 vs 1 (%)"
+    plt.close(fig)

@@ -13,7 +13,8 @@ from audioscale.ser import data as serdata
 from audioscale.ser.model import (CachedFrozenModule, FeatureStore, _frame_mask, cache_frozen_prefix, check_duration,
                                   crop, forward_logits, load_backbone, prepare_batch, trim_padded_frames,
                                   use_fast_frame_mask)
-from audioscale.ser.run import SERConfig, paper_gflops, run_config, summarize
+from audioscale.ser.config import SERConfig
+from audioscale.ser.run import paper_gflops, run_config, summarize
 from audioscale.ser.train import TrainConfig, ser_metrics, train
 from ser_testdata import save_tiny_wav2vec2, write_tone_corpus
 

@@ -99,7 +99,7 @@ def _ser_name(study: str, cfg, base_model: str) -> str:
 
 
 def _ser_flags(cfg, seeds: list[int], scale: str) -> tuple[str, ...]:
-    from .ser.run import SERConfig
+    from .ser.config import SERConfig
 
     defaults = SERConfig(model="-")
     out: list[str] = []

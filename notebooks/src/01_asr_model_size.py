@@ -39,6 +39,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from audioscale import plots
+from audioscale.plots import asr as asr_figures
 from audioscale.asr import real_report, report
 
 pd.set_option("display.width", 160)
@@ -95,14 +96,14 @@ if HAVE_REAL:
 
 # %% [markdown]
 # Every real configuration (both windows, both strides) against GFLOPs, beside the paper's
-# points (`audioscale.asr.real_report.wer_vs_gflops_figure`); filled markers use the decoding
+# points (`audioscale.plots.asr.real_wer_vs_gflops`); filled markers use the decoding
 # guard `real_guard`, hollow ones none (notebook 02 explains why the guard matters at 750 frames).
 #
 # ![real Whisper, WER vs GFLOPs](../figures/01_asr_model_size_real_wer_vs_gflops.png)
 
 # %%
 if HAVE_REAL:
-    fig = real_report.wer_vs_gflops_figure(real_rows, real_guard, convention)
+    fig = asr_figures.real_wer_vs_gflops(real_rows, real_guard, convention)
     print(plots.save_figure(fig, NB, "real_wer_vs_gflops"))
     plt.close(fig)
 
@@ -193,12 +194,12 @@ if HAVE_ROWS and "rtfx" in rows:
 # ## 5. Figure: WER against GFLOPs per utterance
 #
 # Left: ours; right: the paper's. The grey line joins the sizes at the full window and stride 1.
-# Drawn by `audioscale.asr.report.wer_vs_gflops_figure`.
+# Drawn by `audioscale.plots.asr.wer_vs_gflops`.
 #
 # ![WER vs GFLOPs](../figures/01_asr_model_size_wer_vs_gflops.png)
 
 # %%
 if HAVE_ROWS:
-    fig = report.wer_vs_gflops_figure(rows, "size", convention)
+    fig = asr_figures.wer_vs_gflops(rows, "size", convention)
     print(plots.save_figure(fig, NB, "wer_vs_gflops"))
     plt.close(fig)  # saved to figures/; not displayed inline (keeps nbval independent of the backend)

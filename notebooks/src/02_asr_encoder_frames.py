@@ -34,6 +34,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from audioscale import plots
+from audioscale.plots import asr as asr_figures
 from audioscale.asr import duration, real_report, report
 
 pd.set_option("display.width", 160)
@@ -177,13 +178,13 @@ if HAVE_ROWS and "rtfx" in rows:
 # ## 4. Figure: WER against GFLOPs, full → half window
 #
 # Arrows go from each model's full-window point (circle) to its half-window point (square).
-# Drawn by `audioscale.asr.report.wer_vs_gflops_figure`.
+# Drawn by `audioscale.plots.asr.wer_vs_gflops`.
 #
 # ![WER vs GFLOPs, full to half window](../figures/02_asr_encoder_frames_wer_vs_gflops.png)
 
 # %%
 if HAVE_ROWS:
-    fig = report.wer_vs_gflops_figure(rows, "frames", convention)
+    fig = asr_figures.wer_vs_gflops(rows, "frames", convention)
     print(plots.save_figure(fig, NB, "wer_vs_gflops"))
     plt.close(fig)  # saved to figures/; not displayed inline (keeps nbval independent of the backend)
 

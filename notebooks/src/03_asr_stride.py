@@ -32,6 +32,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from audioscale import plots
+from audioscale.plots import asr as asr_figures
 from audioscale.asr import real_report, report
 
 pd.set_option("display.width", 160)
@@ -138,7 +139,7 @@ if HAVE_ROWS and "decoder_s" in rows:
 # ## 3. Figures
 #
 # WER against GFLOPs with arrows from stride 1 (circle) to stride 2 (triangle; hollow = mean
-# pooling), drawn by `audioscale.asr.report.wer_vs_gflops_figure`; then the FLOPs saving beside
+# pooling), drawn by `audioscale.plots.asr.wer_vs_gflops`; then the FLOPs saving beside
 # the measured time saving per model (machine-dependent).
 #
 # ![WER vs GFLOPs, stride 1 to 2](../figures/03_asr_stride_wer_vs_gflops.png)
@@ -146,19 +147,13 @@ if HAVE_ROWS and "decoder_s" in rows:
 
 # %%
 if HAVE_ROWS:
-    fig = report.wer_vs_gflops_figure(rows, "stride", convention)
+    fig = asr_figures.wer_vs_gflops(rows, "stride", convention)
     print(plots.save_figure(fig, NB, "wer_vs_gflops"))
     plt.close(fig)  # saved to figures/; not displayed inline (keeps nbval independent of the backend)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 if HAVE_ROWS and "decoder_s" in rows:
-    cols = ["flops_saving_pct (paper conv.)", "flops_saving_pct (matmul)", "decoder_time_saving_pct",
-            "total_time_saving_pct"]
-    ax = saving.set_index("model")[cols].plot.bar(figsize=(8, 3.6), rot=0)
-    ax.set_ylabel("saving of stride 2 vs 1 (%)")
-    ax.axhline(0, color="0.3", lw=0.8)
-    ax.legend(fontsize=8)
-    ax.set_title("FLOPs saving vs measured time saving (this machine)", fontsize=10)
-    print(plots.save_figure(ax.figure, NB, "flops_vs_time_saving"))
-    plt.close(ax.figure)
+    fig = asr_figures.flops_vs_time_saving(saving)
+    print(plots.save_figure(fig, NB, "flops_vs_time_saving"))
+    plt.close(fig)

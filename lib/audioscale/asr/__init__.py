@@ -1,6 +1,7 @@
 """ASR evaluation: Whisper at (model size, encoder frames T, stride s) scored by WER.
 
 One concept per module:
+- ``config``  ``AsrConfig``: one configuration as asked for, checked before loading
 - ``data``    evaluation sets (LibriSpeech-layout folder, manifest folder, hub id)
 - ``system``  model + feature extractor + tokenizer + decoder prompt
 - ``decode``  batched greedy/beam decoding with xT windowing and xV stride subsampling

@@ -1,6 +1,6 @@
 """One ASR configuration as the user asks for it, checked before anything is loaded.
 
-``AsrConfig`` is what ``run_asr`` evaluates (SER's twin is ``ser.run.SERConfig``). The row
+``AsrConfig`` is what ``run_asr`` evaluates (SER's twin is ``ser.config.SERConfig``). The row
 a configuration writes is keyed by what it resolves to once the model and data are loaded
 (``run.asr_config``: the checkpoint's window for ``encoder_frames=None``, the weights' hash,
 the data set's name, the device picked), so two spellings of one configuration share a row.

@@ -29,6 +29,7 @@ import torch
 
 from ..paths import SAMPLE_RATE
 from ..errors import AudioscaleError, check_choice, check_int_range
+from ..progress import progress
 from ..models.whisper_axes import POOLINGS, check_frames_and_stride, encoder_window, subsample_encoder_states
 from .system import AsrSystem
 
@@ -227,7 +228,7 @@ def _decode_in_window(system, waves, t_frames, axes, batch_size, beam_size, n_ne
     steps_per_utt = {a: [0] * len(waves) for a in axes}
     totals = {a: dict(features_s=0.0, encoder_s=0.0, decoder_s=0.0, detok_s=0.0, decoder_steps=0) for a in axes}
     t0 = time.perf_counter()
-    for idx in batches:
+    for idx in progress(batches, desc=f"decoding at T={t_frames}", unit="batch"):
         seqs, tm = _run_batch(system, [waves[i] for i in idx], t_frames, axes, beam_size, n_new, drop_finished)
         for a in axes:
             for key in ("features_s", "encoder_s"):

@@ -59,7 +59,8 @@ def _in_order(df: pd.DataFrame) -> pd.DataFrame:
     return key.sort_values(by, kind="stable").drop(columns=["_m", "_t", "_p"]).reset_index(drop=True)
 
 
-def _paper() -> pd.DataFrame:
+def paper_points() -> pd.DataFrame:
+    """The paper's ASR table with its columns named as the paper's (paper_wer_pct, paper_gflops ...)."""
     return asr_table().rename(columns={"model": "paper_model", "wer_pct": "paper_wer_pct",
                                        "gflops": "paper_gflops", "params_m": "paper_params_m"})
 
@@ -69,7 +70,7 @@ def side_by_side(rows: pd.DataFrame, guard: str = "none") -> pd.DataFrame:
     m = main_rows(rows)
     m = m[m["guard"] == guard].copy()
     m["paper_model"] = m["model"].map(PAPER_TWIN)
-    out = m.merge(_paper(), on=["paper_model", "encoder_frames", "stride"], how="left")
+    out = m.merge(paper_points(), on=["paper_model", "encoder_frames", "stride"], how="left")
     out["delta_wer_pts"] = out["wer_pct"] - out["paper_wer_pct"]
     cols = ["model", "params_m", "encoder_frames", "stride", "pooling", "guard", "wer_pct", "paper_model",
             "paper_wer_pct", "delta_wer_pts", "substitutions", "deletions", "insertions", "n_utterances",
@@ -103,7 +104,7 @@ def size_step(rows: pd.DataFrame, guard: str = "none", store: ResultStore | None
     ua, ub = per[a["config_key"]], per[b["config_key"]]
     both = ua.index.intersection(ub.index)
     ci = paired_bootstrap_difference(ua.loc[both, "errors"], ub.loc[both, "errors"], ua.loc[both, "n_ref_words"])
-    p = _paper().set_index(["paper_model", "encoder_frames", "stride"])
+    p = paper_points().set_index(["paper_model", "encoder_frames", "stride"])
     p_tiny, p_small = p.loc[("tiny", 1500, 1)], p.loc[("small", 1500, 1)]
     return pd.DataFrame([{
         "step (ours)": f"{a['model']} -> {b['model']}", "params_x (ours)": b["params_m"] / a["params_m"],
@@ -121,7 +122,7 @@ def frames_penalty(rows: pd.DataFrame) -> pd.DataFrame:
     m = main_rows(rows)
     m = m[m["stride"] == 1]
     piv = m.pivot_table(index=["model", "guard"], columns="encoder_frames", values="wer_pct").reset_index()
-    pen = _paper()
+    pen = paper_points()
     pen = pen[pen["stride"] == 1].pivot(index="paper_model", columns="encoder_frames", values="paper_wer_pct")
     predicted = predicted_half_window_penalty()
     out = pd.DataFrame({"model": piv["model"], "guard": piv["guard"], "wer_1500": piv[1500], "wer_750": piv[750]})
@@ -154,7 +155,7 @@ def frames_verdict(rows: pd.DataFrame, guard: str) -> str:
 
 
 def frames_penalty_paper_range() -> tuple[float, float]:
-    p = _paper()
+    p = paper_points()
     p = p[p["stride"] == 1].pivot(index="paper_model", columns="encoder_frames", values="paper_wer_pct").dropna()
     pen = p[750] - p[1500]
     return float(pen.min()), float(pen.max())
@@ -196,7 +197,7 @@ def stride_penalty(rows: pd.DataFrame, guard: str = "none") -> pd.DataFrame:
     m = main_rows(rows)
     m = m[m["guard"] == guard]
     base = m[m["stride"] == 1].set_index(["model", "encoder_frames"])
-    p = _paper().set_index(["paper_model", "encoder_frames", "stride"])
+    p = paper_points().set_index(["paper_model", "encoder_frames", "stride"])
     out = []
     for r in _in_order(m[m["stride"] == 2]).itertuples():
         b = base.loc[(r.model, r.encoder_frames)]
@@ -215,7 +216,7 @@ def stride_verdict(rows: pd.DataFrame, guard: str, encoder_frames: int = 1500) -
     """One line: the stride-2 penalty at one window under ``guard`` against the paper's."""
     t = stride_penalty(rows, guard)
     t = t[t["encoder_frames"] == encoder_frames]
-    p = _paper()
+    p = paper_points()
     p = p.pivot_table(index="paper_model", columns=["encoder_frames", "stride"], values="paper_wer_pct")
     paper = (p[(1500, 2)] - p[(1500, 1)]).dropna()
     return (f"{encoder_frames} frames, guard {guard}: stride-2 penalty {t['penalty_pts'].min():+.2f} to "
@@ -252,48 +253,3 @@ def guard_summary(rows: pd.DataFrame) -> pd.DataFrame:
     t["n_hit_cap (none)"] = m[m["guard"] == "none"].set_index(["model", "encoder_frames"])["n_hit_token_cap"]
     t["n_changed (cap+repetition)"] = changed["cap+repetition"]
     return _in_order(t.reset_index())
-
-
-def wer_vs_gflops_figure(rows: pd.DataFrame, guard: str = "cap+repetition", convention: str = "paper"):
-    """WER against GFLOPs per utterance: real tiny.en and base at every (frames, stride,
-    pooling) under ``guard`` (filled) and with no guard (hollow), beside the paper's points."""
-    import matplotlib.pyplot as plt
-
-    if convention not in ("paper", "matmul"):
-        raise AudioscaleError(f"convention={convention!r}: use 'paper' or 'matmul'.")
-    from matplotlib.ticker import FixedLocator, NullLocator, ScalarFormatter
-
-    m = main_rows(rows)
-    # the paper's convention at its own 10 decoded tokens: the number its table prints
-    x_col = "gflops_paper_10tok" if convention == "paper" else "gflops_matmul"
-    fig, ax = plt.subplots(figsize=(8.5, 5.2))
-    colours = {"tiny.en": "#1f77b4", "base": "#2ca02c"}
-    markers = {(1500, 1): "o", (1500, 2): "s", (750, 1): "^", (750, 2): "D"}
-    for (model, t, s, pooling, g), r in m.groupby(CONFIG[:4] + ["guard"]):
-        if g not in (guard, "none") or pooling == "mean":
-            continue
-        r = r.iloc[0]
-        ax.scatter(r[x_col], r["wer_pct"], marker=markers[(t, s)], s=60, zorder=3,
-                   facecolors=colours.get(model, "k") if g == guard else "none", edgecolors=colours.get(model, "k"))
-    p = _paper()
-    ax.scatter(p["paper_gflops"], p["paper_wer_pct"], c="0.6", marker="x", s=40, label="paper (real LibriSpeech)")
-    for r in p.itertuples():
-        ax.annotate(f"{r.paper_model}-{r.encoder_frames}" + ("/s2" if r.stride == 2 else ""),
-                    (r.paper_gflops, r.paper_wer_pct), fontsize=7, color="0.45", xytext=(3, 3),
-                    textcoords="offset points")
-    for model, c in colours.items():
-        ax.scatter([], [], c=c, label=f"{model} ({guard}; hollow: no guard)")
-    for (t, s), mk in markers.items():
-        ax.scatter([], [], marker=mk, facecolors="none", edgecolors="k", label=f"{t} frames, stride {s}")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.yaxis.set_major_locator(FixedLocator([4, 5, 7, 10, 15, 20, 30, 50]))
-    ax.yaxis.set_minor_locator(NullLocator())
-    ax.yaxis.set_major_formatter(ScalarFormatter())
-    ax.set_xlabel("GFLOPs per utterance (" + ("paper convention, 10 decoded tokens" if convention == "paper"
-                                              else "exact matmul count; paper's points in its own convention") + ")")
-    ax.set_ylabel("WER (%)")
-    ax.set_title("Real Whisper on test-other text read by a synthetic voice, beside the paper")
-    ax.legend(fontsize=7, loc="upper right")
-    fig.tight_layout()
-    return fig

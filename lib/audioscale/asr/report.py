@@ -190,61 +190,6 @@ def decode_time_saving(rows: pd.DataFrame, pooling: str = "select") -> pd.DataFr
     })
 
 
-def wer_vs_gflops_figure(rows: pd.DataFrame, highlight: str, convention: str = "paper"):
-    """Two panels, ours and the paper's: WER vs GFLOPs per utterance (log x), one colour per
-    model size, marker = (frames, stride). ``highlight``: 'size' | 'frames' | 'stride' draws
-    the lines that connect the settings being compared."""
-    import matplotlib.pyplot as plt
-    from matplotlib import ticker
-
-    ours = side_by_side(rows)
-    ours = pd.concat([ours, side_by_side(rows, "mean")[lambda d: d["stride"] == 2]]).drop_duplicates("config_key")
-    paper = paper_rows()
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-    colors = dict(zip(PAPER_SIZES, plt.get_cmap("viridis")(np.linspace(0.05, 0.85, 4))))
-    markers = {(1500, 1): "o", (750, 1): "s", (1500, 2): "^"}
-    for ax, df, x, y, name_col, title in (
-            (axes[0], ours, f"gflops_{convention}", "wer_pct", "model", f"ours (embedded; {convention} convention)"),
-            (axes[1], paper, "paper_gflops", "paper_wer_pct", "paper_model", "paper (LibriSpeech test-other)")):
-        for r in df.itertuples():
-            key = (getattr(r, "paper_frames"), r.stride)
-            mk = markers.get(key, "x")
-            face = "none" if getattr(r, "pooling", "select") == "mean" and r.stride == 2 else colors[r.paper_model]
-            ax.scatter(getattr(r, x), getattr(r, y), marker=mk, s=55, facecolors=face,
-                       edgecolors=colors[r.paper_model], zorder=3)
-        if highlight == "size":
-            line = df[(df["paper_frames"] == 1500) & (df["stride"] == 1)].sort_values(x)
-            ax.plot(line[x], line[y], color="0.5", lw=1, zorder=2)
-        else:
-            other = (750, 1) if highlight == "frames" else (1500, 2)
-            for mdl, g in df.groupby(name_col):
-                a = g[(g["paper_frames"] == 1500) & (g["stride"] == 1)]
-                b = g[(g["paper_frames"] == other[0]) & (g["stride"] == other[1])]
-                if "pooling" in g:
-                    b = b[b["pooling"] == "select"]
-                if len(a) and len(b):
-                    ax.annotate("", xy=(b[x].iloc[0], b[y].iloc[0]), xytext=(a[x].iloc[0], a[y].iloc[0]),
-                                arrowprops=dict(arrowstyle="->", color=colors[g["paper_model"].iloc[0]], lw=1.2))
-        for mdl, g in df.groupby(name_col):
-            r = g.sort_values(x).iloc[-1]
-            ax.annotate(mdl, (r[x], r[y]), textcoords="offset points", xytext=(6, 4), fontsize=8)
-        ax.set_xscale("log")
-        ax.xaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
-        ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
-        ax.xaxis.set_minor_formatter(ticker.NullFormatter())
-        ax.set_xlabel("GFLOPs per utterance")
-        ax.set_ylabel("WER (%)")
-        ax.set_title(title, fontsize=10)
-    handles = [plt.Line2D([], [], marker=mk, ls="", color="0.3", label=f"T={k[0]}, s={k[1]}")
-               for k, mk in markers.items()]
-    handles.append(plt.Line2D([], [], marker="^", ls="", color="0.3", markerfacecolor="none",
-                              label="s=2, mean pooling"))
-    handles.append(plt.Line2D([], [], marker="x", ls="", color="0.3", label="T=750 role, s=2 (no paper row)"))
-    axes[1].legend(handles=handles, fontsize=8, loc="upper right", title="paper roles", title_fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
 def show(df: pd.DataFrame, digits: int = 2) -> None:
     """Print a table with rounded numbers (stable under nbval)."""
     print(df.round(digits).to_string(index=False))

@@ -32,7 +32,7 @@ def _bar(args) -> bool:
 
 def configs(args) -> list:
     """The SERConfig of each --seed, as `audioscale ser` runs them."""
-    from ..ser.run import SERConfig
+    from ..ser.config import SERConfig
 
     return [SERConfig(model=args.model, data=args.data, duration_s=args.duration, pooling=args.pooling,
                       recipe=args.recipe, rank=args.rank, top_k=args.top_k, init=args.init, seed=seed,
@@ -43,7 +43,8 @@ def configs(args) -> list:
 
 
 def _ser(args) -> int:
-    from ..ser.run import EMBEDDED_DATA, run_config
+    from ..ser.config import EMBEDDED_DATA
+    from ..ser.run import run_config
 
     _check_threads(args.threads)
     scale = args.scale or ("embedded" if args.data == EMBEDDED_DATA else "paper")
@@ -86,7 +87,7 @@ def register(subparsers) -> None:
     from ..cli import add_preset_option
     from ..models.adaptation import RECIPES
     from ..ser.model import INITS, POOLINGS
-    from ..ser.run import SCALES
+    from ..ser.config import SCALES
     from ..ser.sweep import SEEDS, STUDIES
 
     p = subparsers.add_parser("ser", help="train + score one SER configuration (one row per seed)",

@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AudioscaleError, check_choice, check_int_range
+from ..progress import progress
 from . import speech, text
 from .models import WINDOW_S
 
@@ -125,13 +126,16 @@ def _render_all(plans: list[_Plan], workers: int, skip_failures: bool = False, e
     chunks = [plans[i:i + 250] for i in range(0, len(plans), 250)]
     pool = None if workers <= 1 or len(plans) < 200 else ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
     out: list = []
+    bar = progress(total=len(plans), desc="synthesizing speech", unit="utt")
     try:
         args = (_render_many, chunks, [skip_failures] * len(chunks))
         for part in map(*args) if pool is None else pool.map(*args):  # both lazy, in order
             out += part
+            bar.update(len(part))
             if enough is not None and enough(out):
                 break
     finally:
+        bar.close()
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)  # chunks still under way finish unread
     return out

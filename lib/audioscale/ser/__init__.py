@@ -1,6 +1,7 @@
 """Speech emotion recognition (SER): the paper's wav2vec2-on-CREMA-D study, and its embedded twin.
 
 One concept per module:
+- ``config``          ``SERConfig``: one configuration (backbone, data, duration, recipe, schedule)
 - ``data``            CREMA-D's on-disk layout, speaker-independent splits, clip loading
 - ``model``           backbone loading (hub id / short name / folder / random init), clip
                       batching (crop/pad to a duration) and the pooled forward (masked | all)

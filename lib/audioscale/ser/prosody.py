@@ -98,7 +98,8 @@ def baseline_row(data: str = "embedded", duration_s: float | None = None, split_
     """The baseline's UA/WA on ``data``'s test speakers as a stored row
     (``results/ser_<scale>_prosody.csv``; ``duration_s=None`` = whole clips)."""
     from ..results import ResultStore
-    from .run import EMBEDDED_DATA, data_fingerprint, data_label, load_dataset
+    from .config import EMBEDDED_DATA
+    from .run import data_fingerprint, data_label, load_dataset
     scale = "embedded" if data == EMBEDDED_DATA else "paper"
     store = store or ResultStore(f"ser_{scale}_prosody")
     config = {"data": data_label(data), "duration_s": duration_s, "split_seed": split_seed,

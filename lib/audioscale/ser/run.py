@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import shutil
-import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -28,65 +28,16 @@ import torch
 
 from ..models.adaptation import UNKNOWN_DEPTH, apply_recipe, check_recipe_args
 from ..models.architectures import WAV2VEC2_FRAMES_PER_S, count_params
-from ..errors import AudioscaleError, check_choice, check_int_range
+from ..errors import AudioscaleError, check_choice
 from ..paths import REPO, cache_root
 from ..results import ResultStore
 from . import data as serdata
-from .model import (INITS, POOLINGS, cache_frozen_prefix, check_duration, load_backbone, trim_padded_frames,
-                    use_fast_frame_mask)
-from .train import TrainConfig, evaluate, train
+from .config import BACKBONE_OVERRIDES, EMBEDDED_DATA, SCALES, SERConfig
+from .model import cache_frozen_prefix, load_backbone, trim_padded_frames, use_fast_frame_mask
+from .train import evaluate, train
 
-SCALES = ("embedded", "paper")
-EMBEDDED_DATA = "embedded"  # --data value that means "the embedded emotion corpus"
+log = logging.getLogger(__name__)
 
-
-# SERConfig fields that override the backbone's own config when not None
-BACKBONE_OVERRIDES = ("attention_dropout", "hidden_dropout")
-
-
-@dataclass(frozen=True)
-class SERConfig:
-    model: str                       # short name, hub id or save_pretrained folder
-    data: str = EMBEDDED_DATA        # CREMA-D-layout folder, or "embedded"
-    duration_s: float = 4.0
-    pooling: str = "masked"
-    recipe: str = "lora+top-k"
-    rank: int | None = 16
-    top_k: int | None = 4
-    init: str = "pretrained"
-    seed: int = 0
-    split_seed: int = 0              # speaker split; fixed across seeds so seeds vary training only
-    epochs: int = 10
-    patience: int = 3
-    batch_size: int = 16
-    lr: float = 1e-4
-    alpha: int | None = None         # LoRA alpha (None: adaptation's default 2·r)
-    train_crop: str = "anchored"     # random | anchored (see audioscale.ser.model)
-    # None keeps the backbone's own; 0.0 lets CPU attention use its fused kernel (with dropout
-    # it falls back to a path ~3x slower forward and backward, measured here)
-    attention_dropout: float | None = None
-    # None keeps the backbone's own; 0.0 skips the dropout masks (drawing them was 6-7 % of a
-    # fine-tuning step on the mini backbone, measured here)
-    hidden_dropout: float | None = None
-
-    def validate(self) -> "SERConfig":
-        check_duration(self.duration_s)
-        check_choice("pooling", self.pooling, POOLINGS)
-        check_choice("init", self.init, INITS)
-        check_int_range("seed", self.seed, 0)
-        check_int_range("split_seed", self.split_seed, 0)
-        for name in BACKBONE_OVERRIDES:
-            p = getattr(self, name)
-            if p is not None and not 0.0 <= p < 1.0:
-                raise AudioscaleError(f"{name}={p!r}: use a probability in [0, 1), or None for the backbone's own.")
-        # rank/top_k against the layer count are checked once the backbone is known
-        check_recipe_args(self.recipe, self.rank, self.top_k, UNKNOWN_DEPTH)
-        self.train_config()
-        return self
-
-    def train_config(self) -> TrainConfig:
-        return TrainConfig(self.duration_s, self.pooling, self.epochs, self.patience, self.batch_size,
-                           self.lr, seed=self.seed, train_crop=self.train_crop)
 
 def model_label(source: str) -> str:
     p = Path(source).expanduser()
@@ -206,8 +157,7 @@ def run_config(cfg: SERConfig, scale: str = "embedded", store: ResultStore | Non
         return hit
     stale = store.superseded(config, "data_fingerprint")
     if stale:
-        print(f"{config['data']} has changed since its row was computed: recomputing (the old row goes)",
-              file=sys.stderr)
+        log.warning("%s has changed since its row was computed: recomputing (the old row goes)", config["data"])
 
     old_threads = torch.get_num_threads()
     if num_threads:
@@ -230,9 +180,9 @@ def run_config(cfg: SERConfig, scale: str = "embedded", store: ResultStore | Non
         splits_csv = store.path.parent / "splits" / f"ser_{config['data']}_split{cfg.split_seed}.csv"
         clips, waves, bad = load_dataset(cfg.data, cfg.split_seed, splits_out=splits_csv)
         if bad:
-            print(f"{len(bad)} of {len(bad) + len(clips)} clips skipped (unreadable):", file=sys.stderr)
+            log.warning("%d of %d clips skipped (unreadable)", len(bad), len(bad) + len(clips))
             for name, reason in bad[:5]:
-                print(f"  {name}: {reason}", file=sys.stderr)
+                log.warning("  %s: %s", name, reason)
         tr_w, tr_y = _subset(clips, waves, "train")
         va_w, va_y = _subset(clips, waves, "validation")
         te_w, te_y = _subset(clips, waves, "test")

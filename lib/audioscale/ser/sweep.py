@@ -20,7 +20,8 @@ import pandas as pd
 
 from ..errors import AudioscaleError
 from ..paths import REPO, cache_root
-from .run import SERConfig, row_config, run_config
+from .config import SERConfig
+from .run import row_config, run_config
 
 BACKBONE = "checkpoints/ser-backbone-mini"
 SEEDS = (0, 1, 2)
@@ -147,6 +148,7 @@ def collect(configs: list[SERConfig], experiment: str = "ser_embedded", compute_
     a backlog). The numbers are those of a one-process run (every run is single-threaded and
     rows are stored sorted by key), in about 1/workers of the time on as many free cores.
     """
+    from ..progress import progress as progress_bar
     from ..results import ResultStore, config_key
     store = ResultStore(experiment)
     if compute_missing:
@@ -156,8 +158,11 @@ def collect(configs: list[SERConfig], experiment: str = "ser_embedded", compute_
             import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor
             tasks = [(c, k, len(missing), experiment, scale) for k, c in enumerate(missing, 1)]
+            # A pool of warm workers rather than the job queue's one process per job: each worker
+            # loads the corpus once, and a configuration then costs seconds, not a fresh start-up.
             with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
-                reports = list(pool.map(_config_worker, tasks))
+                reports = list(progress_bar(pool.map(_config_worker, tasks), total=len(tasks),
+                                            desc="training SER configurations", unit="config"))
         elif missing:
             reports = [run_sweep(missing, experiment=experiment, scale=scale, progress=progress)]
         else:
