@@ -202,3 +202,31 @@ def test_two_crema_d_folders_of_one_name_never_share_a_row(tmp_path):
     wav = sorted((a / "AudioWAV").glob("*.wav"))[0]
     wav.write_bytes(wav.read_bytes()[:-2] + b"\x01\x00")  # one sample changed
     assert row_config(SERConfig(model="wav2vec2-base", data=str(a)))["data_fingerprint"] != ka["data_fingerprint"]
+
+
+def test_a_results_file_cut_mid_line_is_refused_by_name(tmp_path):
+    from audioscale.results import ResultStore
+
+    store = ResultStore("cut", root=tmp_path)
+    for i in range(3):
+        store.put({"i": i}, {"wer_pct": 10.0 + i})
+    text = store.path.read_bytes()
+    store.path.write_bytes(text[:-7])  # a copy cut short inside its last row
+    with pytest.raises(AudioscaleError, match="ends mid-line: the file was cut short"):
+        store.rows()
+    with pytest.raises(AudioscaleError, match="ends mid-line"):
+        store.put({"i": 9}, {"wer_pct": 1.0})  # nothing is written over it
+    assert store.path.read_bytes() == text[:-7]
+
+
+def test_a_pickle_only_model_folder_is_refused(tmp_path):
+    from audioscale.models.architectures import resolve_source
+
+    folder = tmp_path / "old-model"
+    folder.mkdir()
+    (folder / "config.json").write_text('{"model_type": "whisper"}')
+    (folder / "pytorch_model.bin").write_bytes(b"\x80\x04 a pickle")
+    with pytest.raises(AudioscaleError, match="holds only pytorch_model.bin, a pickle"):
+        resolve_source(str(folder))
+    (folder / "model.safetensors").write_bytes(b"")
+    assert resolve_source(str(folder)) == str(folder)

@@ -90,6 +90,24 @@ def _canonical(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def read_results_csv(path: Path, **kw) -> pd.DataFrame:
+    """A results file (no rows when it does not exist). Every file here is written whole, ending
+    in a newline, by ``_write_atomic``: one that ends mid-line was cut short (a copy, a disk full),
+    and pandas would read its last row with made-up blanks, so it is refused by name."""
+    if not path.exists():
+        return pd.DataFrame()
+    size = path.stat().st_size
+    if size:
+        with path.open("rb") as fh:
+            fh.seek(size - 1)
+            if fh.read(1) != b"\n":
+                from .errors import AudioscaleError
+
+                raise AudioscaleError(f"{path} ends mid-line: the file was cut short. Fix: restore it "
+                                      "(git checkout -- <file>) or delete its unfinished last line.")
+    return pd.read_csv(path, **kw)
+
+
 @contextmanager
 def locked(path: Path):
     """An exclusive ``flock`` on a hidden lock file beside ``path``, held for a read-modify-write:
@@ -128,10 +146,10 @@ class ResultStore:
         self._recomputed: set[str] = set()
 
     def rows(self) -> pd.DataFrame:
-        return pd.read_csv(self.path) if self.path.exists() else pd.DataFrame()
+        return read_results_csv(self.path)
 
     def timings(self) -> pd.DataFrame:
-        return pd.read_csv(self.timing_path) if self.timing_path.exists() else pd.DataFrame()
+        return read_results_csv(self.timing_path)
 
     @property
     def utterances(self) -> "UtteranceStore":
@@ -193,7 +211,7 @@ class ResultStore:
             if not keys or not path.exists():
                 continue
             with locked(path):
-                df = pd.read_csv(path)
+                df = read_results_csv(path)
                 gone = df["config_key"].isin(keys)
                 removed[path] = int(gone.sum())
                 if gone.any():
@@ -226,7 +244,7 @@ class ResultStore:
     @staticmethod
     def _upsert(path: Path, key: str, row: dict) -> None:
         with locked(path):
-            df = pd.read_csv(path) if path.exists() else pd.DataFrame()
+            df = read_results_csv(path)
             if not df.empty:
                 df = df[df["config_key"] != key]
             df = pd.concat([df, pd.DataFrame([row])], ignore_index=True)
@@ -261,13 +279,13 @@ class UtteranceStore:
         """Every line (no lines if the file does not exist); hypotheses stay text ("" not NaN)."""
         if not self.path.exists():
             return pd.DataFrame(columns=UTTERANCE_COLUMNS)
-        return pd.read_csv(self.path, keep_default_na=False, dtype={"config_id": str})
+        return read_results_csv(self.path, keep_default_na=False, dtype={"config_id": str})
 
     def row_ids(self) -> set[str]:
         """The ``config_id`` of every row that has its lines."""
         if not self.path.exists():
             return set()
-        return set(pd.read_csv(self.path, usecols=["config_id"], dtype={"config_id": str})["config_id"])
+        return set(read_results_csv(self.path, usecols=["config_id"], dtype={"config_id": str})["config_id"])
 
     def replace(self, key: str, lines: list[dict]) -> None:
         """The lines of one row (``key``: its config_key), replacing any it had."""

