@@ -1,7 +1,9 @@
-"""Property tests (Hypothesis): laws that must hold for any input, not only the cases above —
+"""Property tests (Hypothesis): laws that must hold for any input, not only the listed cases —
 the results store's file does not depend on the order rows arrive in, the (T, s) check accepts
 exactly the valid pairs, the encoder window restores the model whatever T, a data fingerprint
-ignores listing order and sees every byte, and a WAV cut anywhere is reported as cut."""
+ignores listing order and sees every byte, a WAV cut anywhere is reported as cut, a TSV reads
+back as written (BOM, CRLF), and any bytes given as a TSV or as audio are read or refused by
+name, never a traceback."""
 from __future__ import annotations
 
 import string
@@ -113,3 +115,50 @@ def test_a_wav_cut_anywhere_in_its_data_is_reported_as_cut(tmp_path_factory, n_s
     (folder / "cut.wav").write_bytes(raw[:cut_at])
     assert _wav_bytes_missing(whole) == 0
     assert _wav_bytes_missing(folder / "cut.wav") == len(raw) - cut_at
+
+
+ids = st.text(alphabet=string.ascii_letters + string.digits + "-_", min_size=1, max_size=12)
+texts = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"), blacklist_characters="\t"),
+                max_size=40)
+
+
+@FAST
+@given(pairs=st.dictionaries(ids, texts, min_size=1, max_size=8), bom=st.booleans(), crlf=st.booleans())
+def test_an_id_tab_text_file_reads_back_as_written(tmp_path_factory, pairs, bom, crlf):
+    from audioscale.asr.wer import read_tsv
+
+    path = tmp_path_factory.mktemp("t") / "ref.tsv"
+    newline = "\r\n" if crlf else "\n"
+    body = newline.join(f"{k}\t{v}" for k, v in pairs.items()) + newline
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + body.encode("utf-8"))
+    assert read_tsv(path) == {k: v.strip() for k, v in pairs.items()}
+
+
+@FAST
+@given(raw=st.binary(max_size=200))
+def test_any_bytes_as_a_tsv_are_read_or_refused_by_name(tmp_path_factory, raw):
+    from audioscale.asr.wer import read_tsv
+
+    path = tmp_path_factory.mktemp("b") / "any.tsv"
+    path.write_bytes(raw)
+    try:
+        out = read_tsv(path)
+    except AudioscaleError as e:
+        assert str(path) in str(e) and "Fix:" in str(e)
+    else:
+        assert all(isinstance(k, str) and isinstance(v, str) for k, v in out.items())
+
+
+@FAST
+@given(raw=st.binary(max_size=300), suffix=st.sampled_from([".wav", ".flac"]))
+def test_any_bytes_as_audio_load_as_finite_samples_or_are_refused(tmp_path_factory, raw, suffix):
+    from audioscale.audio import AudioError, load_audio
+
+    path = tmp_path_factory.mktemp("a") / f"clip{suffix}"
+    path.write_bytes(raw)
+    try:
+        wave = load_audio(path)
+    except AudioError as e:
+        assert str(path) in str(e)
+    else:
+        assert wave.dtype == np.float32 and np.isfinite(wave).all()
