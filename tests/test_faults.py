@@ -25,9 +25,12 @@ def sweep(tmp_path_factory):
 
     def start(results: Path) -> subprocess.Popen:
         env = {**os.environ, "AUDIOSCALE_RESULTS": str(results), "HF_HUB_OFFLINE": "1", "PYTHONHASHSEED": "0"}
+        # pytest-xdist's workers ignore SIGINT, and a child inherits that: give it the default back,
+        # so Python installs its KeyboardInterrupt handler as in a terminal
         return subprocess.Popen([sys.executable, "-m", "audioscale.cli", "-q", "asr-sweep", "--scale", "embedded",
                                  "--model", str(root / "asr-mini-f"), "--data", str(root / "ls"), "--batch-size", "2"],
-                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
     whole = root / "whole"
     p = start(whole)
