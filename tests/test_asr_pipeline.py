@@ -362,3 +362,25 @@ def test_a_changed_data_folder_makes_its_rows_stale(system, tmp_path, caplog):
     copy = tmp_path / "copy"
     shutil.copytree(folder, copy)
     assert load_asr_data(copy).fingerprint == second["data_fingerprint"]
+
+
+def test_a_subset_of_the_paper_sweep_runs_alone(tiny_dir, ls_dir, tmp_path, capsys):
+    """A machine with one GPU can take large-v3 alone: --sizes / --configs pick among the paper's
+    11 configurations, and a name outside them is one line listing the valid ones."""
+    from audioscale.asr import run
+    from audioscale.cli import main
+
+    assert sorted(run.select_paper_configs(["large-v3"])) == [("large-v3", 750, 1), ("large-v3", 1500, 1)]
+    assert sorted(run.select_paper_configs(["tiny"], ["medium:1500:2"])) == [
+        ("medium", 1500, 2), ("tiny", 750, 1), ("tiny", 1500, 1), ("tiny", 1500, 2)]
+    assert len(run.select_paper_configs()) == 11
+    with pytest.raises(AudioscaleError, match="size 'huge' is not one of the paper's: large-v3, medium, small, tiny"):
+        run.select_paper_configs(["huge"])
+    with pytest.raises(AudioscaleError, match="config 'large-v3:1500:2' is not one of the paper's 11"):
+        run.select_paper_configs(configs=["large-v3:1500:2"])
+    store = ResultStore("asr_paper", root=tmp_path / "results")
+    df = run.sweep_paper(ls_dir, {"small": str(tiny_dir)}, limit=1, max_new_tokens=2, store=store, device="cpu",
+                         warmup=False, flops_conventions=("paper",), sizes=["small"], verbose=False)
+    assert sorted(zip(df.encoder_frames, df.stride)) == [(750, 1), (1500, 1), (1500, 2)]
+    assert main(["asr-sweep", "--scale", "embedded", "--sizes", "tiny"]) == 2
+    assert "use them with --scale paper" in capsys.readouterr().err

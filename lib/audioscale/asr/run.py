@@ -240,15 +240,37 @@ def paper_configs() -> list[tuple[str, int, int]]:
     return [(r.model, int(r.encoder_frames), int(r.stride)) for r in asr_table().itertuples()]
 
 
+def select_paper_configs(sizes: list[str] | None = None, configs: list[str] | None = None) -> list[tuple[str, int, int]]:
+    """The paper's configurations to run: all, those of ``sizes``, and/or those named in
+    ``configs`` as "SIZE:FRAMES:STRIDE" (a machine with one GPU can take large-v3 alone)."""
+    every = paper_configs()
+    known = sorted({size for size, _, _ in every})
+    names = {f"{size}:{t}:{s}": (size, t, s) for size, t, s in every}
+    for size in sizes or ():
+        if size not in known:
+            raise AudioscaleError(f"size {size!r} is not one of the paper's: {', '.join(known)}.")
+    for name in configs or ():
+        if name not in names:
+            raise AudioscaleError(f"config {name!r} is not one of the paper's 11 (SIZE:FRAMES:STRIDE): "
+                                  f"{', '.join(names)}.")
+    if not sizes and not configs:
+        return every
+    wanted = {names[n] for n in configs or ()}
+    return [c for c in every if c[0] in (sizes or ()) or c in wanted]
+
+
 def sweep_paper(data: str | AsrData = PAPER_DATA, model_ids: dict[str, str] | None = None,
                 batch_size: int = 16, limit: int | None = None, device: str | None = None,
                 dtype: str | None = None, pooling: str = "select", force: bool = False,
                 allow_missing_audio: bool = False, store: ResultStore | None = None,
                 max_new_tokens: int | None = None, warmup: bool = True, flops_conventions=None,
+                sizes: list[str] | None = None, configs: list[str] | None = None,
                 verbose: bool = True) -> pd.DataFrame:
     """The paper's 11 configurations (resumable: finished rows are skipped). ``model_ids``
     maps tiny/small/medium/large-v3 to a hub id or folder (default: the short names).
+    ``sizes`` / ``configs`` ("SIZE:FRAMES:STRIDE", e.g. "large-v3:750:1") run a subset.
     On a GPU the default dtype is float16."""
+    todo = select_paper_configs(sizes, configs)  # a bad subset fails before anything loads
     device = device or default_device()
     dtype = dtype or ("float16" if device == "cuda" else "float32")
     model_ids = dict(model_ids or {})
@@ -256,7 +278,7 @@ def sweep_paper(data: str | AsrData = PAPER_DATA, model_ids: dict[str, str] | No
         data = load_asr_data(data, allow_missing_audio=allow_missing_audio)
     store = store or ResultStore("asr_paper")
     rows, loaded = [], {}
-    for size, t, s in paper_configs():
+    for size, t, s in todo:
         config = AsrConfig(model_ids.get(size, size), data.name, t, s, pooling if s > 1 else "select",
                            max_new_tokens=max_new_tokens, limit=limit, scale="paper", device=device, dtype=dtype)
         done = _finished_paper_row(store, config, data.fingerprint)

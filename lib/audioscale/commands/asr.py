@@ -83,6 +83,10 @@ def register(sub) -> None:
                    help="paper: map a size to a hub id/folder (repeatable); embedded: a mini folder "
                         "(repeatable) (default: paper = the short names; embedded = every mini in --checkpoints)")
     p.add_argument("--checkpoints", default=None, help="embedded: folder holding asr-mini-*/ (default: checkpoints/)")
+    p.add_argument("--sizes", nargs="+", metavar="SIZE", default=None,
+                   help="paper: run only these sizes, e.g. --sizes large-v3 (default: all four)")
+    p.add_argument("--configs", nargs="+", metavar="SIZE:FRAMES:STRIDE", default=None,
+                   help="paper: run only these of the 11, e.g. --configs large-v3:750:1 tiny:1500:2 (default: all)")
     p.add_argument("--device", choices=("cpu", "cuda"), default=None,
                    help="paper: default cuda if visible, else cpu (embedded: always cpu)")
     p.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), default=None,
@@ -138,9 +142,13 @@ def _sweep(args) -> int:
             size, src = item.split("=", 1)
             ids[size] = src
         df = run.sweep_paper(args.data or run.PAPER_DATA, ids, batch_size=args.batch_size, limit=args.limit,
+                             sizes=args.sizes, configs=args.configs,
                              device=args.device, dtype=args.dtype, force=args.force,
                              allow_missing_audio=args.allow_missing_audio, verbose=not args.quiet)
     else:
+        if args.sizes or args.configs:
+            raise AudioscaleError("--sizes and --configs pick among the paper's 11 configurations: use them "
+                                  "with --scale paper (the embedded grid takes --model FOLDER instead).")
         kw = {"checkpoints": args.checkpoints} if args.checkpoints else {}
         data = None if args.data == run.EMBEDDED_DATA else args.data  # None: the embedded test set
         df = run.sweep_embedded(data, batch_size=args.batch_size, limit=args.limit, force=args.force,
