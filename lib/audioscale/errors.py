@@ -35,3 +35,10 @@ def check_positive(name: str, value: float, fix: str = "") -> float:
     if not value > 0:  # also rejects NaN
         raise AudioscaleError(f"{name}={value} must be > 0. {fix}".strip())
     return value
+
+
+def check_threads(threads) -> int:
+    """A CPU thread count: 1 up to this machine's cores (more only oversubscribes them)."""
+    import os
+
+    return check_int_range("threads", threads, 1, os.cpu_count() or 1, fix="At most this machine's core count.")

@@ -151,7 +151,8 @@ def run_window(system: AsrSystem, data: AsrData, t_frames: int, audio: str, weig
     n_new = max_new_tokens_for(system, min(SAMPLE_LEN, max_new_tokens_for(system)))
     configs = {(s, p, g): real_config(system, data, t_frames, s, p, g, n_new, limit, audio, weights_source)
                for s, p in AXES for g in GUARDS}
-    have = {k: _with_lines(store, store.get(c, force=force)) for k, c in configs.items()}
+    lines = store.utterances.row_ids()  # read once for the 12 lookups
+    have = {k: _with_lines(store, store.get(c, force=force), lines) for k, c in configs.items()}
     if all(r is not None for r in have.values()):
         return list(have.values())
     if data.layout == "read-aloud":

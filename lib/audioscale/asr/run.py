@@ -185,13 +185,14 @@ def _warn_about_audio(bad, waves, encoder_frames: int, window_s: float, data_nam
                     "%g s is transcribed", data_name, longer, len(waves), encoder_frames, window_s, window_s)
 
 
-def _with_lines(store: ResultStore, found):
+def _with_lines(store: ResultStore, found, have: set[str] | None = None):
     """``found`` (a row dict, or a frame of rows) without the rows whose per-utterance lines are
     missing: such a row was stranded by an interrupted run (before lines were written first),
-    and counts as unfinished."""
+    and counts as unfinished. ``have``: ``store.utterances.row_ids()``, when the caller already
+    read it for several lookups."""
     if found is None or (isinstance(found, pd.DataFrame) and found.empty):
         return found
-    have = store.utterances.row_ids()
+    have = store.utterances.row_ids() if have is None else have
     if isinstance(found, dict):
         return found if config_id(found["config_key"]) in have else None
     return found[found["config_key"].map(config_id).isin(have)].reset_index(drop=True)

@@ -2,7 +2,7 @@
 and `wer` (corpus WER of two 'id<TAB>text' files)."""
 from __future__ import annotations
 
-from ..errors import check_int_range
+from ..errors import check_int_range, check_threads
 
 SCALE_HELP = ("which results file the rows go to, results/asr_<scale>.csv, and the default normalizer "
               "(default: embedded when --data is 'embedded'{}, else paper)")
@@ -111,12 +111,9 @@ def _asr(args) -> int:
 
     check_int_range("batch_size", args.batch_size, 1, None, fix="Use e.g. 16.")
     if args.threads is not None:
-        import os
-
         import torch
 
-        torch.set_num_threads(check_int_range("threads", args.threads, 1, os.cpu_count() or 1,
-                                              fix="At most this machine's core count."))
+        torch.set_num_threads(check_threads(args.threads))
     # AsrConfig checks the axes before any model is loaded (a minute for large-v3).
     config = AsrConfig(args.model, args.data, args.frames, args.stride, args.pooling, args.beam_size,
                        args.max_new_tokens, args.limit, _scale(args), args.device, args.dtype, args.normalizer)

@@ -2,7 +2,7 @@
 (frames, stride, pooling, guard) row into results/asr_real.csv (see audioscale.asr.real)."""
 from __future__ import annotations
 
-from ..errors import check_int_range
+from ..errors import check_int_range, check_threads
 
 
 def register(sub) -> None:
@@ -39,13 +39,11 @@ def register(sub) -> None:
 
 
 def _asr_real(args) -> int:
-    import os
-
     from ..asr import real, real_report
 
     n = None if args.all else (real.REPRODUCE_N if args.n is None else args.n)
     check_int_range("batch_size", args.batch_size, 1, 1024, fix="Use e.g. 8 on a CPU, 32 on a GPU.")
-    check_int_range("threads", args.threads, 1, os.cpu_count() or 1, fix="At most this machine's core count.")
+    check_threads(args.threads)
     rows = real.sweep_real(n, models=args.models, frames=args.frames, batch_size=args.batch_size,
                            device=args.device, dtype=args.dtype, threads=args.threads, force=args.force,
                            verbose=not args.quiet)

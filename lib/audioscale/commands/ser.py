@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from .. import progress
+from ..errors import check_threads
 
 logger = logging.getLogger(__name__)
 
@@ -15,14 +16,6 @@ examples:
   audioscale ser --preset paper-adaptation-lora+top-k-r16-k4 --data /data/CREMA-D
   audioscale ser --model checkpoints/ser-backbone-mini --data embedded --duration 4 \\
       --recipe lora+top-k --rank 8 --top-k 1 --seed 0 1 2"""
-
-
-def _check_threads(threads) -> None:
-    import os
-
-    from ..errors import check_int_range
-
-    check_int_range("threads", threads, 1, os.cpu_count() or 1, fix="torch threads: 1 up to this machine's cores.")
 
 
 def _bar(args) -> bool:
@@ -46,7 +39,7 @@ def _ser(args) -> int:
     from ..ser.config import EMBEDDED_DATA
     from ..ser.run import run_config
 
-    _check_threads(args.threads)
+    check_threads(args.threads)
     scale = args.scale or ("embedded" if args.data == EMBEDDED_DATA else "paper")
     rows = []
     for cfg in configs(args):
@@ -68,7 +61,7 @@ def _ser(args) -> int:
 def _sweep(args) -> int:
     from ..ser.sweep import STUDIES, experiment_of, run_sweep, study_configs
 
-    _check_threads(args.threads)
+    check_threads(args.threads)
     studies = STUDIES if args.study == "all" else (args.study,)
     by_experiment: dict[str, list] = {}
     for study in studies:  # the reference configuration is in two studies: run it once
