@@ -184,8 +184,8 @@ class ResultStore:
         for col, value in columns.items():
             hit &= df[col].isna() if value is None else (df[col] == value)
         df = df[hit]
-        if recompute_requested():
-            df = df[~df["config_key"].map(self.must_recompute)]
+        if recompute_requested():  # must_recompute for every row, reading the timings file once
+            df = df[df["config_key"].isin(self._recomputed | self._keys_recomputed_in_this_run())]
         return df.reset_index(drop=True)
 
     def superseded(self, config: dict, field: str) -> list[str]:
