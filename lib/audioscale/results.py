@@ -24,6 +24,7 @@ import os
 import platform
 import tempfile
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -219,17 +220,34 @@ class ResultStore:
         self.utterances.delete(config_id(k) for k in keys)
         return removed.get(self.path, 0)
 
-    def put(self, config: dict, metrics: dict, timings: dict | None = None, scale: str = "embedded") -> dict:
+    def put(self, config: dict, metrics: dict, timings: dict | None = None, scale: str = "embedded",
+            computed_with: dict[str, str] | None = None, machine: dict | None = None) -> dict:
+        """Store one row. ``computed_with`` (package versions) and ``machine`` (machine name,
+        cpu threads) describe the process that computed it; by default this one's."""
         key = config_key(config)
         row = {"config_key": key, **config, **metrics, "scale": scale,
-               **{f"version_{k}": v for k, v in versions().items()}}
+               **{f"version_{k}": v for k, v in (computed_with or versions()).items()}}
         self._upsert(self.path, key, row)
         if timings is not None:
             run = {"recompute_run": _recompute_run()} if recompute_requested() and _recompute_run() else {}
             self._upsert(self.timing_path, key, {"config_key": key, **config, **timings,
-                                                  "machine": platform.machine(),
-                                                  "cpu_threads": _threads(), **run})
+                                                  **(machine or machine_columns()), **run})
         self._recomputed.add(key)
+        return row
+
+    def put_computed(self, done: "Computed") -> dict:
+        """Store a row computed elsewhere (a worker process or a Ray task): per-utterance lines
+        first, then the row (a stop between the two leaves lines without a row, which a rerun
+        replaces), then drop the rows it supersedes: the same config on other data content
+        (``data_fingerprint``)."""
+        key = config_key(done.config)
+        if done.lines is not None:
+            self.utterances.replace(key, done.lines)
+        for rel_path, text in (done.files or {}).items():
+            _write_text_atomic(self.path.parent / rel_path, text)
+        stale = self.superseded(done.config, "data_fingerprint")
+        row = self.put(done.config, done.metrics, done.timings, done.scale, done.computed_with, done.machine)
+        self.delete(stale)
         return row
 
     def _keys_recomputed_in_this_run(self) -> set[str]:
@@ -255,6 +273,38 @@ class ResultStore:
 def _threads() -> int:
     import torch
     return torch.get_num_threads()
+
+
+def machine_columns() -> dict:
+    """The timings columns naming the machine state of this process."""
+    return {"machine": platform.machine(), "cpu_threads": _threads()}
+
+
+@dataclass
+class Computed:
+    """A row computed but not yet stored: what a worker sends back to the one process that
+    writes the results files (``ResultStore.put_computed``). ``lines``: per-utterance lines
+    (ASR); ``files``: small text files under results/ (path relative to it -> text), written
+    with the row."""
+    experiment: str
+    config: dict
+    metrics: dict
+    timings: dict | None
+    scale: str
+    computed_with: dict[str, str] = field(default_factory=lambda: dict(versions()))
+    machine: dict = field(default_factory=machine_columns)
+    lines: list[dict] | None = None
+    files: dict[str, str] | None = None
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and path.read_text() == text:
+        return
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
 
 
 def config_id(key: str) -> str:

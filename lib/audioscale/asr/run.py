@@ -26,7 +26,7 @@ from ..audio import AudioError
 from ..errors import AudioscaleError, check_int_range
 from ..models.whisper_axes import check_frames_and_stride
 from ..paths import CHECKPOINTS_DIR, SAMPLE_RATE
-from ..results import ResultStore, config_id, config_key
+from ..results import Computed, ResultStore, config_id, config_key
 from .config import DEFAULT_NORMALIZER, AsrConfig
 from .data import AsrData, load_asr_data, portable_name
 from .decode import check_window, max_new_tokens_for, transcribe
@@ -122,28 +122,50 @@ def run_asr(config: AsrConfig, system: AsrSystem | None = None, data: AsrData | 
     are loaded from ``config.model`` / ``config.data``. The other arguments change how the
     row is computed or where it goes, never its numbers.
     """
-    batch_size = check_int_range("batch_size", batch_size, 1, None, fix="Use e.g. 16.")
+    system, data = _load(config, system, data, allow_missing_audio)
+    store = store or ResultStore(f"asr_{config.scale}")
+    key = row_key(config, system, data)
+    row = _with_lines(store, store.get(key, force=force))
+    if row is not None:
+        if verbose:
+            print(f"skip (finished): {key['model']} T={key['encoder_frames']} s={key['stride']} {key['pooling']}")
+        return row
+    if store.superseded(key, "data_fingerprint"):
+        log.warning("%s has changed since its row was computed: recomputing (the old row goes)", data.name)
+    done = compute_asr(config, system, data, batch_size=batch_size, warmup=warmup,
+                       flops_conventions=flops_conventions, verbose=verbose)
+    return store.put_computed(done)
+
+
+def _load(config: AsrConfig, system: AsrSystem | None, data: AsrData | None,
+          allow_missing_audio: bool = False) -> tuple[AsrSystem, AsrData]:
     if system is None:
         system = load_system(config.model, device=config.device, dtype=config.dtype)
     if data is None:
         data = default_embedded_data() if config.data == EMBEDDED_DATA else load_asr_data(
             config.data, allow_missing_audio=allow_missing_audio)
-    data = data.head(config.limit)
-    t = system.full_encoder_frames if config.encoder_frames is None else check_window(system, config.encoder_frames)
-    stride, pooling = config.stride, config.pooling
-    check_frames_and_stride(t, stride, max_frames=system.full_encoder_frames)
-    n_new = max_new_tokens_for(system, config.max_new_tokens)
-    store = store or ResultStore(f"asr_{config.scale}")
-    key = asr_config(system, data, t, stride, pooling, config.beam_size, n_new, config.limit, config.scorer)
-    row = _with_lines(store, store.get(key, force=force))
-    if row is not None:
-        if verbose:
-            print(f"skip (finished): {key['model']} T={t} s={stride} {pooling}")
-        return row
+    return system, data.head(config.limit)
 
-    stale = store.superseded(key, "data_fingerprint")
-    if stale:
-        log.warning("%s has changed since its row was computed: recomputing (the old row goes)", data.name)
+
+def row_key(config: AsrConfig, system: AsrSystem, data: AsrData) -> dict:
+    """The row's key for ``config`` on the loaded ``system`` and (limited) ``data``; checks
+    the window and stride first."""
+    t = system.full_encoder_frames if config.encoder_frames is None else check_window(system, config.encoder_frames)
+    check_frames_and_stride(t, config.stride, max_frames=system.full_encoder_frames)
+    n_new = max_new_tokens_for(system, config.max_new_tokens)
+    return asr_config(system, data, t, config.stride, config.pooling, config.beam_size, n_new, config.limit,
+                      config.scorer)
+
+
+def compute_asr(config: AsrConfig, system: AsrSystem | None = None, data: AsrData | None = None, *,
+                batch_size: int = 16, warmup: bool = True, allow_missing_audio: bool = False,
+                flops_conventions=None, verbose: bool = False) -> Computed:
+    """Evaluate one configuration and return its row unstored (``ResultStore.put_computed``
+    writes it): the part of ``run_asr`` that a worker process runs."""
+    batch_size = check_int_range("batch_size", batch_size, 1, None, fix="Use e.g. 16.")
+    system, data = _load(config, system, data, allow_missing_audio)
+    key = row_key(config, system, data)
+    t, stride, pooling, n_new = key["encoder_frames"], key["stride"], key["pooling"], key["max_new_tokens"]
     torch.manual_seed(key["seed"])
     waves, kept, bad = _load_waves(data)
     _warn_about_audio(bad, waves, t, t * system.window_s / system.full_encoder_frames, data.name)
@@ -152,9 +174,8 @@ def run_asr(config: AsrConfig, system: AsrSystem | None = None, data: AsrData | 
                               f"(first: {bad[0][1] if bad else '-'}). Fix: check the data folder.")
     tr = transcribe(system, waves, t, stride, pooling, batch_size, config.beam_size, n_new, warmup=warmup)
     score = corpus_wer([u.transcript for u in kept], tr.texts, config.scorer)
-    prompt = len(system.prompt_ids)
     decoded_mean = sum(tr.decoded_tokens) / len(kept)
-    positions = max(1, int(round(prompt + decoded_mean)))
+    positions = max(1, int(round(len(system.prompt_ids) + decoded_mean)))
     metrics = dict(score.as_metrics())
     metrics.update(
         n_bad_files=len(bad), bad_files=";".join(b[0] for b in bad), n_missing_audio=data.n_missing_audio,
@@ -163,15 +184,11 @@ def run_asr(config: AsrConfig, system: AsrSystem | None = None, data: AsrData | 
         params_m=sum(p.numel() for p in system.model.parameters()) / 1e6,
         full_encoder_frames=system.full_encoder_frames, window_s=system.window_s,
         **flops_columns(system, t, stride, pooling, positions, flops_conventions))
-    # Lines first, row last: a run stopped between the two leaves lines without a row, which the
-    # rerun replaces; never a finished-looking row whose lines are missing.
-    write_utterances(store, config_key(key), kept, waves, tr, config.scorer)
-    row = store.put(key, metrics, timings=timing_columns(tr), scale=config.scale)
-    store.delete(stale)
     if verbose:
         print(f"{key['model']} T={t} s={stride} {pooling}: WER {score.wer_pct:.2f} % "
               f"({len(kept)} utts, {len(bad)} bad), RTFx {tr.rtfx:.1f}")
-    return row
+    return Computed(f"asr_{config.scale}", key, metrics, timing_columns(tr), config.scale,
+                    lines=utterance_lines(config_key(key), kept, waves, tr, config.scorer))
 
 
 def _warn_about_audio(bad, waves, encoder_frames: int, window_s: float, data_name: str) -> None:
@@ -213,8 +230,8 @@ def timing_columns(tr, **extra) -> dict:
                 finished_at=time.strftime("%Y-%m-%dT%H:%M:%S"))
 
 
-def write_utterances(store: ResultStore, key: str, kept, waves, tr, normalizer: str) -> None:
-    """One line per scored utterance of the row ``key`` (``store.utterances``)."""
+def utterance_lines(key: str, kept, waves, tr, normalizer: str) -> list[dict]:
+    """One line per scored utterance of the row ``key`` (for ``store.utterances``)."""
     import jiwer
 
     from .wer import normalize_texts
@@ -230,7 +247,12 @@ def write_utterances(store: ResultStore, key: str, kept, waves, tr, normalizer: 
             err = len(h.split())
         lines.append(dict(config_id=config_id(key), utt_id=u.utt_id, audio_s=len(w) / SAMPLE_RATE,
                           n_ref_words=len(r.split()), errors=int(err), decoded_tokens=int(n), hypothesis=h))
-    store.utterances.replace(key, lines)
+    return lines
+
+
+def write_utterances(store: ResultStore, key: str, kept, waves, tr, normalizer: str) -> None:
+    """Write ``utterance_lines`` of the row ``key`` to ``store.utterances``."""
+    store.utterances.replace(key, utterance_lines(key, kept, waves, tr, normalizer))
 
 
 # ----------------------------------------------------------------------------- sweeps
@@ -266,32 +288,48 @@ def sweep_paper(data: str | AsrData = PAPER_DATA, model_ids: dict[str, str] | No
                 allow_missing_audio: bool = False, store: ResultStore | None = None,
                 max_new_tokens: int | None = None, warmup: bool = True, flops_conventions=None,
                 sizes: list[str] | None = None, configs: list[str] | None = None,
-                verbose: bool = True) -> pd.DataFrame:
+                verbose: bool = True, engine=None) -> pd.DataFrame:
     """The paper's 11 configurations (resumable: finished rows are skipped). ``model_ids``
     maps tiny/small/medium/large-v3 to a hub id or folder (default: the short names).
     ``sizes`` / ``configs`` ("SIZE:FRAMES:STRIDE", e.g. "large-v3:750:1") run a subset.
-    On a GPU the default dtype is float16."""
+    On a GPU the default dtype is float16. ``engine``: where the configurations run
+    (``audioscale.engine``; default: one after another in this process)."""
+    from ..engine import LocalEngine, run_tasks
+    from . import tasks
+
     todo = select_paper_configs(sizes, configs)  # a bad subset fails before anything loads
     device = device or default_device()
     dtype = dtype or ("float16" if device == "cuda" else "float32")
     model_ids = dict(model_ids or {})
+    spec = data if isinstance(data, str) else None
     if not isinstance(data, AsrData):
         data = load_asr_data(data, allow_missing_audio=allow_missing_audio)
     store = store or ResultStore("asr_paper")
-    rows, loaded = [], {}
-    for size, t, s in todo:
-        config = AsrConfig(model_ids.get(size, size), data.name, t, s, pooling if s > 1 else "select",
-                           max_new_tokens=max_new_tokens, limit=limit, scale="paper", device=device, dtype=dtype)
-        done = _finished_paper_row(store, config, data.fingerprint)
-        if done is not None and not force:  # skip loading a multi-GB checkpoint for a finished row
-            rows.append(done)
-            continue
-        if config.model not in loaded:
-            loaded.clear()  # one model in memory at a time (large-v3 is 3 GB in fp16)
-            loaded[config.model] = load_system(config.model, device=device, dtype=dtype)
-        rows.append(run_asr(config, loaded[config.model], data, store=store, batch_size=batch_size, force=force,
-                            warmup=warmup, flops_conventions=flops_conventions, verbose=verbose))
-    return pd.DataFrame(rows)
+    configs_ = [AsrConfig(model_ids.get(size, size), data.name, t, s, pooling if s > 1 else "select",
+                          max_new_tokens=max_new_tokens, limit=limit, scale="paper", device=device, dtype=dtype)
+                for size, t, s in todo]
+    # a finished row is found without loading its multi-GB checkpoint
+    missing = [c for c in configs_ if force or _finished_paper_row(store, c, data.fingerprint) is None]
+    if spec is None and engine is not None and not (engine.name == "local" and engine.workers == 1):
+        raise AudioscaleError("a sweep on worker processes needs the data as a name or folder, not a loaded set.")
+    data_arg = tasks.data_arg(data, spec, engine)
+    work = [tasks.make_task(c, data_arg, threads=None, batch_size=batch_size, warmup=warmup,
+                            flops_conventions=flops_conventions, allow_missing_audio=allow_missing_audio)
+            for c in missing]
+    try:
+        summary = run_tasks(work, engine or LocalEngine(), {store.experiment: store}, desc="ASR configurations",
+                            verbose=verbose)
+    finally:
+        tasks.clear()
+    _raise_failed(summary)
+    return pd.DataFrame([_finished_paper_row(store, c, data.fingerprint) for c in configs_])
+
+
+def _raise_failed(summary) -> None:
+    """After a sweep stored what it could: its failures, named, as one error."""
+    if summary.failed:
+        raise AudioscaleError(f"{len(summary.failed)} configuration(s) failed (the others are stored): "
+                              + "; ".join(f"{task}: {error}" for task, error in summary.failed))
 
 
 EMBEDDED_TEST_SIZE = 600  # embedded.asr_corpus.load_test_set's default size
@@ -372,19 +410,25 @@ def pending_embedded(store: ResultStore, folder: Path, data_name: str, limit: in
 def sweep_embedded(data: str | AsrData | None = None, checkpoints: str | Path = CHECKPOINTS_DIR, batch_size: int = 32,
                    limit: int | None = None, force: bool = False, store: ResultStore | None = None,
                    models: list[str | Path] | None = None, threads: int | None = 1,
-                   check_limit: int | None = EMBEDDED_CHECK_LIMIT, verbose: bool = True) -> pd.DataFrame:
+                   check_limit: int | None = EMBEDDED_CHECK_LIMIT, verbose: bool = True,
+                   engine=None) -> pd.DataFrame:
     """All minis x {full, half} frames x stride {1, 2} x pooling {select, mean}, on CPU fp32.
 
     Resumable: only configurations without a reusable row are run, and models/audio are
-    loaded only then.
+    loaded only then. ``engine``: where they run (``audioscale.engine``; default: in this
+    process, one after another); the rows are the same on every engine.
     ``threads=1`` by default: the minis are overhead-bound, and two OpenMP threads on a
     shared 2-core machine run far slower than one.
     """
+    from ..engine import LocalEngine, run_tasks
+    from . import tasks
+
     folders = [Path(m) for m in models] if models else find_minis(checkpoints)
     if not folders:
         raise AudioscaleError(f"no trained minis under {portable_name(checkpoints)} (asr-mini-*/model.safetensors). "
                               "Fix: run `make pretrain` first, or pass models=[folders].")
     store = store or ResultStore("asr_embedded")
+    spec = EMBEDDED_DATA if data is None else data if isinstance(data, str) else None
     if data is not None and not isinstance(data, AsrData):
         data = load_asr_data(data)  # a folder: its fingerprint decides which rows are current
     data_name = default_embedded_data_name() if data is None else data.name
@@ -398,23 +442,18 @@ def sweep_embedded(data: str | AsrData | None = None, checkpoints: str | Path = 
         full = embedded_configs(_full_frames(folders[0]))[0]
         if full in pending_embedded(store, folders[0], data_name, check_limit, force, fingerprint):
             pending[folders[0]].append((*full, check_limit))
-    if any(pending.values()):
-        if data is None:
-            data = default_embedded_data()
-        old_threads = torch.get_num_threads()
-        if threads:
-            torch.set_num_threads(threads)
-        try:
-            for folder, todo in pending.items():
-                if not todo:
-                    continue
-                system = load_system(str(folder), device="cpu", dtype="float32")
-                for t, s, pooling, lim in todo:
-                    config = AsrConfig(str(folder), data.name, t, s, pooling, limit=lim, scale="embedded",
-                                       device="cpu")
-                    run_asr(config, system, data, store=store, batch_size=batch_size, force=force, verbose=verbose)
-        finally:
-            torch.set_num_threads(old_threads)
+    if spec is None and engine is not None and not (engine.name == "local" and engine.workers == 1):
+        raise AudioscaleError("a sweep on worker processes needs the data as a name or folder, not a loaded set.")
+    data_arg = spec if data is None else tasks.data_arg(data, spec, engine)
+    work = [tasks.make_task(AsrConfig(str(folder), data_name, t, s, pooling, limit=lim, scale="embedded",
+                                      device="cpu"), data_arg, threads=threads, batch_size=batch_size)
+            for folder, todo in pending.items() for t, s, pooling, lim in todo]
+    try:
+        summary = run_tasks(work, engine or LocalEngine(), {store.experiment: store}, desc="ASR configurations",
+                            verbose=verbose)
+    finally:
+        tasks.clear()
+    _raise_failed(summary)
     prune_stale(store, folders)
     rows = store.rows()
     labels = {model_label(str(f)) for f in folders}

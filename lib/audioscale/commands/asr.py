@@ -69,13 +69,39 @@ def register(sub) -> None:
 
     p = sub.add_parser(
         "asr-sweep", help="the paper's 11 ASR configurations, or the embedded grid",
-        description="Run every configuration of one ASR sweep, reusing finished rows. paper: the paper's 11 "
-                    "(model, T, stride) rows on LibriSpeech test-other. embedded: every mini in checkpoints/ x "
-                    "{full, half} window x {stride 1, stride 2 select, stride 2 mean} on the embedded test set.",
-        epilog="examples:\n"
-               "  audioscale asr-sweep\n"
-               "  audioscale asr-sweep --scale paper --device cuda --model large-v3=/models/whisper-large-v3\n"
-               "  audioscale asr-sweep --scale paper --data /data/LibriSpeech/test-other --limit 200")
+        description=SWEEP_DESCRIPTION, epilog=SWEEP_EPILOG.format(cmd="asr-sweep"))
+    sweep_arguments(p)
+    p.set_defaults(func=_sweep)
+
+    p = sub.add_parser("wer", help="corpus WER of two 'id<TAB>text' files",
+                       description="Corpus WER of a hypothesis file against a reference file, both 'id<TAB>text' "
+                                   "per line, with the study's normalizer and scorer.",
+                       epilog="example:\n  audioscale wer ref.tsv hyp.tsv --normalizer none")
+    p.add_argument("ref", metavar="REF.tsv", help="reference transcripts, one 'id<TAB>text' per line")
+    p.add_argument("hyp", metavar="HYP.tsv", help="hypotheses, one 'id<TAB>text' per line (every reference id)")
+    p.add_argument("--normalizer", choices=NORMALIZERS, default="whisper",
+                   help="whisper: openai-whisper's EnglishTextNormalizer (the paper's); none: lower-case only")
+    p.set_defaults(func=_wer)
+
+
+SWEEP_DESCRIPTION = (
+    "Run every configuration of one ASR sweep, reusing finished rows. paper: the paper's 11 (model, T, "
+    "stride) rows on LibriSpeech test-other. embedded: every mini in checkpoints/ x {full, half} window x "
+    "{stride 1, stride 2 select, stride 2 mean} on the embedded test set. Each configuration is one task of "
+    "--engine (local: this machine; ray: a Ray instance or cluster); only this process writes the rows.")
+SWEEP_EPILOG = """examples:
+  audioscale {cmd}
+  audioscale {cmd} --scale paper --device cuda --model large-v3=/models/whisper-large-v3
+  audioscale {cmd} --scale paper --data /data/LibriSpeech/test-other --sizes large-v3 --engine ray --address auto
+  audioscale {cmd} --engine ray --workers 2"""
+
+
+def sweep_arguments(p) -> None:
+    """The options of `asr-sweep` and `sweep asr`."""
+    from ..asr.config import SCALES
+    from ..asr.run import PAPER_DATA
+    from .sweep import engine_arguments
+
     p.add_argument("--scale", choices=SCALES, default=None, help=SCALE_HELP.format(" or omitted"))
     p.add_argument("--data", default=None,
                    help=f"evaluation set (default: paper = {PAPER_DATA}; embedded = the embedded test set)")
@@ -92,17 +118,7 @@ def register(sub) -> None:
     p.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), default=None,
                    help="paper: default float16 on cuda, float32 on cpu (embedded: always float32)")
     _common(p)
-    p.set_defaults(func=_sweep)
-
-    p = sub.add_parser("wer", help="corpus WER of two 'id<TAB>text' files",
-                       description="Corpus WER of a hypothesis file against a reference file, both 'id<TAB>text' "
-                                   "per line, with the study's normalizer and scorer.",
-                       epilog="example:\n  audioscale wer ref.tsv hyp.tsv --normalizer none")
-    p.add_argument("ref", metavar="REF.tsv", help="reference transcripts, one 'id<TAB>text' per line")
-    p.add_argument("hyp", metavar="HYP.tsv", help="hypotheses, one 'id<TAB>text' per line (every reference id)")
-    p.add_argument("--normalizer", choices=NORMALIZERS, default="whisper",
-                   help="whisper: openai-whisper's EnglishTextNormalizer (the paper's); none: lower-case only")
-    p.set_defaults(func=_wer)
+    engine_arguments(p)
 
 
 def _asr(args) -> int:
@@ -128,9 +144,11 @@ def _asr(args) -> int:
 def _sweep(args) -> int:
     from ..asr import run
     from ..errors import AudioscaleError
+    from .sweep import engine_of
 
     check_int_range("batch_size", args.batch_size, 1, None, fix="Use e.g. 16.")
     scale = _scale(args)
+    engine = engine_of(args)
     if scale == "paper":
         ids = {}
         for item in args.model:
@@ -141,7 +159,8 @@ def _sweep(args) -> int:
         df = run.sweep_paper(args.data or run.PAPER_DATA, ids, batch_size=args.batch_size, limit=args.limit,
                              sizes=args.sizes, configs=args.configs,
                              device=args.device, dtype=args.dtype, force=args.force,
-                             allow_missing_audio=args.allow_missing_audio, verbose=not args.quiet)
+                             allow_missing_audio=args.allow_missing_audio, verbose=not args.quiet,
+                             engine=engine)
     else:
         if args.sizes or args.configs:
             raise AudioscaleError("--sizes and --configs pick among the paper's 11 configurations: use them "
@@ -149,7 +168,7 @@ def _sweep(args) -> int:
         kw = {"checkpoints": args.checkpoints} if args.checkpoints else {}
         data = None if args.data == run.EMBEDDED_DATA else args.data  # None: the embedded test set
         df = run.sweep_embedded(data, batch_size=args.batch_size, limit=args.limit, force=args.force,
-                                models=args.model or None, verbose=not args.quiet, **kw)
+                                models=args.model or None, verbose=not args.quiet, engine=engine, **kw)
     print(f"{len(df)} rows in results/asr_{scale}.csv")
     return 0
 

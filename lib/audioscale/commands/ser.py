@@ -3,6 +3,7 @@ embedded study (duration sweep + adaptation ablation, several seeds)."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from .. import progress
 from ..errors import check_threads
@@ -59,21 +60,87 @@ def _ser(args) -> int:
 
 
 def _sweep(args) -> int:
-    from ..ser.sweep import STUDIES, experiment_of, run_sweep, study_configs
+    from ..ser.sweep import PAPER_MODEL, STUDIES, experiment_of, notebook_study, study_configs, sweep
+    from ..ser.train import check_device_amp
+    from .sweep import engine_of
 
     check_threads(args.threads)
+    check_device_amp(args.device, args.amp)
+    engine = engine_of(args)
     studies = STUDIES if args.study == "all" else (args.study,)
+    if args.scale == "paper":
+        studies = tuple(s for s in studies if s != "check")  # the check row is the embedded world's
+    where = dict(device=args.device, amp=args.amp)
     by_experiment: dict[str, list] = {}
     for study in studies:  # the reference configuration is in two studies: run it once
-        todo = by_experiment.setdefault(experiment_of(study), [])
-        todo += [c for c in study_configs(study, seeds=args.seeds) if c not in todo]
+        if args.scale == "paper":
+            todo_study, experiment, _ = notebook_study(study, "paper", seeds=args.seeds, paper_data=args.data,
+                                                       paper_model=args.model or PAPER_MODEL)
+            todo_study = [replace(c, **where) for c in todo_study]
+        else:
+            todo_study, experiment = study_configs(study, seeds=args.seeds), experiment_of(study)
+            todo_study = [replace(c, **where) for c in todo_study]
+        todo = by_experiment.setdefault(experiment, [])
+        todo += [c for c in todo_study if c not in todo]
     failed = 0
     for experiment, todo in by_experiment.items():
-        report = run_sweep(todo, force=args.force, progress=_bar(args), num_threads=args.threads,
-                           shard=args.shard, experiment=experiment, verbose=not args.quiet)
-        print(f"{experiment}: {report}")
-        failed += report.failed
+        if args.shard:
+            todo = shard_of(todo, args.shard)
+        summary = sweep(todo, experiment, args.scale, engine, force=args.force, save_adapters=args.save_adapters,
+                        verbose=not args.quiet, show_progress=_bar(args), threads=args.threads)
+        print(f"{experiment}: {summary}")
+        failed += len(summary.failed)
     return 0 if failed == 0 else 1
+
+
+def shard_of(configs: list, shard: str) -> list:
+    """``shard="I/N"``: every N-th configuration from the I-th."""
+    from ..errors import AudioscaleError
+
+    try:
+        i, n = (int(v) for v in shard.split("/"))
+        assert 0 <= i < n
+    except (ValueError, AssertionError):
+        raise AudioscaleError(f"shard={shard!r}: use I/N with 0 <= I < N, e.g. 0/2.") from None
+    return configs[i::n]
+
+
+SWEEP_DESCRIPTION = (
+    "Run every configuration of the SER study (the duration sweep, the adaptation ablation, or the one-row "
+    "check) for each seed, reusing finished rows; a failing configuration is reported and the sweep goes on. "
+    "embedded: the mini backbone on the synthetic emotion corpus. paper: the paper's grid on wav2vec2-large-"
+    "robust (and base) over a CREMA-D folder. Each configuration x seed is one task of --engine.")
+SWEEP_EPILOG = """examples:
+  audioscale {cmd} --study duration
+  audioscale {cmd} --engine local --workers 2
+  audioscale {cmd} --scale paper --data /data/CREMA-D --device cuda --amp bf16 --save-adapters adapters/
+  audioscale {cmd} --shard 0/2 & audioscale {cmd} --shard 1/2"""
+
+
+def sweep_arguments(s) -> None:
+    """The options of `ser-sweep` and `sweep ser`."""
+    from ..ser.config import SCALES
+    from ..ser.sweep import PAPER_MODEL, SEEDS, STUDIES
+    from ..ser.train import AMP_DTYPES, DEVICES
+    from .sweep import engine_arguments
+
+    s.add_argument("--study", choices=STUDIES + ("all",), default="all",
+                   help="which configurations (all: duration and adaptation, and the check row when embedded)")
+    s.add_argument("--scale", choices=SCALES, default="embedded",
+                   help="embedded: the mini backbone, synthetic corpus; paper: the paper's grid on --data")
+    s.add_argument("--data", default="none", help="paper: a CREMA-D folder holding AudioWAV/")
+    s.add_argument("--model", default=None, help=f"paper: the backbone of the grid (default: {PAPER_MODEL})")
+    s.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS), help="training seeds of every configuration")
+    s.add_argument("--device", choices=DEVICES, default="cpu", help="where training and scoring run")
+    s.add_argument("--amp", choices=tuple(AMP_DTYPES), default="none",
+                   help="mixed precision: bf16 (CPU or GPU) or fp16 (GPU, with a gradient scaler)")
+    s.add_argument("--save-adapters", default=None, metavar="DIR",
+                   help="keep each trained adapter under DIR (peft's layout for LoRA) (default: not kept)")
+    s.add_argument("--threads", type=int, default=1, help="torch threads per run")
+    s.add_argument("--shard", default=None, help="I/N: run every N-th configuration from the I-th "
+                                                 "(two processes on two cores: 0/2 and 1/2) (default: all)")
+    s.add_argument("--force", action="store_true", help="recompute rows that already exist")
+    engine_arguments(s)
 
 
 def register(subparsers) -> None:
@@ -81,7 +148,6 @@ def register(subparsers) -> None:
     from ..models.adaptation import RECIPES
     from ..ser.model import INITS, POOLINGS
     from ..ser.config import SCALES
-    from ..ser.sweep import SEEDS, STUDIES
 
     p = subparsers.add_parser("ser", help="train + score one SER configuration (one row per seed)",
                               description="Fine-tune a wav2vec2 backbone for emotion recognition with one "
@@ -119,17 +185,7 @@ def register(subparsers) -> None:
     p.add_argument("--force", action="store_true", help="recompute even if a row exists")
     p.set_defaults(func=_ser)
 
-    s = subparsers.add_parser("ser-sweep", help="the embedded SER study: every configuration x seeds",
-                              description="Run every configuration of the embedded SER study (the duration sweep, "
-                                          "the adaptation ablation, or the one-row check) for each seed, reusing "
-                                          "finished rows; a failing configuration is reported and the sweep goes on.",
-                              epilog="examples:\n  audioscale ser-sweep --study duration\n"
-                                     "  audioscale ser-sweep --shard 0/2 & audioscale ser-sweep --shard 1/2")
-    s.add_argument("--study", choices=STUDIES + ("all",), default="all",
-                   help="which configurations (all: duration and adaptation and check)")
-    s.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS), help="training seeds of every configuration")
-    s.add_argument("--threads", type=int, default=1, help="torch threads per run")
-    s.add_argument("--shard", default=None, help="I/N: run every N-th configuration from the I-th "
-                                                 "(two processes on two cores: 0/2 and 1/2) (default: all)")
-    s.add_argument("--force", action="store_true", help="recompute rows that already exist")
+    s = subparsers.add_parser("ser-sweep", help="the SER study: every configuration x seeds",
+                              description=SWEEP_DESCRIPTION, epilog=SWEEP_EPILOG.format(cmd="ser-sweep"))
+    sweep_arguments(s)
     s.set_defaults(func=_sweep)

@@ -44,6 +44,11 @@ class SERConfig:
     # None keeps the backbone's own; 0.0 skips the dropout masks (drawing them was 6-7 % of a
     # fine-tuning step on the mini backbone, measured here)
     hidden_dropout: float | None = None
+    # Where it trains: rows from a GPU or under mixed precision are their own rows (the key
+    # names device and amp); the CPU fp32 defaults are left out of the key, so rows computed
+    # before these fields existed keep theirs.
+    device: str = "cpu"              # cpu | cuda
+    amp: str = "none"                # none | bf16 | fp16 (autocast; fp16 on CUDA only)
 
     def validate(self) -> "SERConfig":
         check_duration(self.duration_s)
@@ -62,4 +67,4 @@ class SERConfig:
 
     def train_config(self) -> TrainConfig:
         return TrainConfig(self.duration_s, self.pooling, self.epochs, self.patience, self.batch_size,
-                           self.lr, seed=self.seed, train_crop=self.train_crop)
+                           self.lr, seed=self.seed, train_crop=self.train_crop, device=self.device, amp=self.amp)

@@ -188,11 +188,16 @@ def check_speaker_disjoint(df: pd.DataFrame) -> None:
             "must be speaker-independent. Fix: regenerate the splits with make_splits.")
 
 
+def splits_csv(df: pd.DataFrame) -> str:
+    """The split of every clip as CSV text (file, actor_id, emotion, split): no machine paths."""
+    return df[["file", "actor_id", "emotion", "split"]].sort_values("file").to_csv(index=False)
+
+
 def write_splits(df: pd.DataFrame, path: str | Path) -> Path:
-    """The split of every clip as CSV (file, actor_id, emotion, split): no machine paths."""
+    """``splits_csv`` of ``df`` written to ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    df[["file", "actor_id", "emotion", "split"]].sort_values("file").to_csv(path, index=False)
+    path.write_text(splits_csv(df))
     return path
 
 

@@ -13,15 +13,14 @@ Every configuration runs with ``SEEDS``; tables show mean ± std over them.
 """
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
 from ..errors import AudioscaleError
-from ..paths import REPO, cache_root
+from ..paths import REPO
 from .config import SERConfig
-from .run import row_config, run_config
+from .run import row_config
 
 BACKBONE = "checkpoints/ser-backbone-mini"
 SEEDS = (0, 1, 2)
@@ -117,64 +116,67 @@ def notebook_study(study: str, scale: str, seeds=SEEDS, paper_data: str = "none"
     return configs, experiment, line
 
 
-@dataclass
-class SweepReport:
-    done: int = 0
-    cached: int = 0
-    failed: int = 0
-    wall_s: float = 0.0
-    errors: list = field(default_factory=list)
-
-    def __str__(self) -> str:
-        lines = [f"{self.done} computed, {self.cached} already stored, {self.failed} failed "
-                 f"in {self.wall_s:.0f} s"]
-        lines += [f"  FAILED {e}" for e in self.errors]
-        return "\n".join(lines)
-
-
 def experiment_of(study: str, scale: str = "embedded") -> str:
     """Rows of the check configuration live apart, so study tables never meet them."""
     return f"ser_{scale}_check" if study == "check" else f"ser_{scale}"
 
 
 def collect(configs: list[SERConfig], experiment: str = "ser_embedded", compute_missing: bool = True,
-            scale: str = "embedded", progress: bool = False, workers: int = 2) -> pd.DataFrame:
+            scale: str = "embedded", progress: bool = False, workers: int = 2, engine=None) -> pd.DataFrame:
     """The stored rows of ``configs``, computing missing ones unless ``compute_missing=False``.
 
     ``make results`` passes both studies at once: one pool, one start-up, no idle tail between them.
 
-    Missing configurations go to ``workers`` processes of one thread each, one configuration
-    at a time, the costliest first (a dynamic queue: no worker idles while another still has
-    a backlog). The numbers are those of a one-process run (every run is single-threaded and
-    rows are stored sorted by key), in about 1/workers of the time on as many free cores.
+    Missing configurations run on ``engine`` (default: the local engine with ``workers``
+    processes of one thread each, kept warm: each loads the corpus once), the costliest first.
+    The numbers are those of a one-process run (every run is single-threaded and rows are
+    stored sorted by key), in about 1/workers of the time on as many free cores.
     """
-    from ..progress import progress as progress_bar
     from ..results import ResultStore, config_key
     store = ResultStore(experiment)
     if compute_missing:
-        todo = list(dict.fromkeys(configs))  # configurations are frozen dataclasses: repeats go
-        missing = sorted((c for c in todo if store.get(row_config(c)) is None), key=cost_estimate, reverse=True)
-        if len(missing) > 1 and workers > 1:
-            import multiprocessing as mp
-            from concurrent.futures import ProcessPoolExecutor
-            tasks = [(c, k, len(missing), experiment, scale) for k, c in enumerate(missing, 1)]
-            # A pool of warm workers rather than the job queue's one process per job: each worker
-            # loads the corpus once, and a configuration then costs seconds, not a fresh start-up.
-            with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
-                reports = list(progress_bar(pool.map(_config_worker, tasks), total=len(tasks),
-                                            desc="training SER configurations", unit="config"))
-        elif missing:
-            reports = [run_sweep(missing, experiment=experiment, scale=scale, progress=progress)]
-        else:
-            reports = []
-        for r in reports:
-            if r.failed:
-                print(r)
+        from ..engine import LocalEngine
+        summary = sweep(configs, experiment, scale, engine or LocalEngine(workers), store=store,
+                        show_progress=progress)
+        if summary.failed:
+            print(summary)
     rows = store.rows()
     if rows.empty:
         return rows
     keys = {config_key(row_config(c)) for c in configs}
     return rows[rows.config_key.isin(keys)].reset_index(drop=True)
+
+
+def sweep(configs: list[SERConfig], experiment: str, scale: str, engine, store=None, force: bool = False,
+          save_adapters: str | None = None, verbose: bool = True, show_progress: bool | None = None,
+          threads: int = 1):
+    """Run the configurations of ``configs`` that have no row yet on ``engine``; the driver
+    stores each row as it comes back. A ``SweepSummary`` (failures listed, not raised)."""
+    from ..engine import run_tasks
+    from ..results import ResultStore
+    store = store or ResultStore(experiment)
+    todo = list(dict.fromkeys(configs))  # configurations are frozen dataclasses: repeats go
+    missing = [c for c in todo if force or store.get(row_config(c)) is None]
+    tasks = [make_task(c, scale, experiment, save_adapters, threads) for c in missing]
+    return run_tasks(tasks, engine, {experiment: store}, desc="training SER configurations", verbose=verbose,
+                     show_progress=show_progress)
+
+
+def make_task(cfg: SERConfig, scale: str, experiment: str, save_adapters: str | None = None, threads: int = 1):
+    """One configuration (one seed) as a task: ``threads`` CPU threads, or one GPU on CUDA."""
+    from ..engine import Task
+    from ..results import config_key
+    from .run import compute_config
+    adapter = None
+    if save_adapters:
+        import hashlib
+        digest = hashlib.sha1(config_key(row_config(cfg)).encode()).hexdigest()[:10]
+        adapter = str(Path(save_adapters) / f"{_label(cfg).replace(' ', '_').replace('=', '')}-{digest}")
+    gpu = cfg.device == "cuda"
+    return Task(_label(cfg), compute_config, dict(cfg=cfg, scale=scale, experiment=experiment,
+                                                  save_adapter=adapter),
+                num_cpus=float(threads), num_gpus=1.0 if gpu else 0.0, threads=None if gpu else threads,
+                cost=cost_estimate(cfg))
 
 
 def cost_estimate(cfg: SERConfig) -> float:
@@ -186,77 +188,9 @@ def cost_estimate(cfg: SERConfig) -> float:
 
 def _label(cfg: SERConfig) -> str:
     rc = row_config(cfg)
+    where = "" if cfg.device == "cpu" and cfg.amp == "none" else f" {cfg.device} amp={cfg.amp}"
     return (f"{rc['recipe']} r={rc['rank']} k={rc['top_k']} {cfg.duration_s:g}s {cfg.pooling} "
-            f"{cfg.init} seed={cfg.seed}")
-
-
-def _config_worker(args) -> "SweepReport":
-    cfg, k, n, experiment, scale = args
-    report = run_sweep([cfg], experiment=experiment, scale=scale, verbose=False)
-    status = f"FAILED: {report.errors[0]}" if report.failed else f"done in {report.wall_s:.0f} s"
-    print(f"[{k}/{n}] {_label(cfg)}: {status}", flush=True)
-    return report
-
-
-def run_sweep(configs: list[SERConfig], force: bool = False, progress: bool = False,
-              num_threads: int = 1, shard: str | None = None, scale: str = "embedded",
-              experiment: str | None = None, verbose: bool = True, claim: bool = False) -> SweepReport:
-    """Run every configuration (a failing one is reported and the sweep goes on).
-
-    ``shard="i/n"`` keeps every n-th configuration starting at i, for n processes.
-    ``claim=True``: any number of processes walk the same list in order, each running only the
-    configurations no other one has claimed (an ``O_EXCL`` file per configuration under
-    ``.cache/ser/claims/``): a dynamic queue, so the list's order is the order of completion.
-    """
-    if shard:
-        try:
-            i, n = (int(v) for v in shard.split("/"))
-            assert 0 <= i < n
-        except (ValueError, AssertionError):
-            raise AudioscaleError(f"shard={shard!r}: use I/N with 0 <= I < N, e.g. 0/2.") from None
-        configs = configs[i::n]
-    from ..results import ResultStore
-    store = ResultStore(experiment or f"ser_{scale}")
-    report, t0 = SweepReport(), time.perf_counter()
-    for k, cfg in enumerate(configs, 1):
-        rc = row_config(cfg)
-        label = _label(cfg)
-        before = store.get(rc, force=force)
-        if claim and before is None and not _claim(store, rc):
-            continue
-        try:
-            row = run_config(cfg, scale=scale, store=store, force=force,
-                             progress=progress, num_threads=num_threads)
-        except (AudioscaleError, RuntimeError) as e:
-            report.failed += 1
-            report.errors.append(f"{label}: {e}")
-            if verbose:
-                print(f"[{k}/{len(configs)}] {label}: FAILED: {e}", flush=True)
-            continue
-        if before is not None:
-            report.cached += 1
-            continue
-        report.done += 1
-        if verbose:
-            print(f"[{k}/{len(configs)}] {label}: UA {row['ua']:.3f} "
-              f"({time.perf_counter() - t0:.0f} s elapsed)", flush=True)
-    report.wall_s = time.perf_counter() - t0
-    return report
-
-
-def _claim(store, config: dict) -> bool:
-    import hashlib
-    import os
-
-    from ..results import config_key
-    folder = cache_root() / "ser" / "claims" / store.path.stem
-    folder.mkdir(parents=True, exist_ok=True)
-    name = hashlib.sha1(config_key(config).encode()).hexdigest()[:16]
-    try:
-        os.close(os.open(folder / name, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-        return True
-    except FileExistsError:
-        return False
+            f"{cfg.init} seed={cfg.seed}{where}")
 
 
 def paper_counterpart(recipe: str, rank, top_k, init: str = "pretrained") -> dict | None:

@@ -23,7 +23,7 @@ import torch
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, confusion_matrix
 
 from ..models.architectures import SER_CLASSES
-from ..errors import check_choice, check_int_range, check_positive
+from ..errors import AudioscaleError, check_choice, check_int_range, check_positive
 from .model import check_duration, forward_logits, prepare_batch
 
 _STATE = "state.json"
@@ -42,6 +42,8 @@ class TrainConfig:
     seed: int = 0
     eval_batch_size: int = 32
     train_crop: str = "anchored"  # see audioscale.ser.model: random | anchored
+    device: str = "cpu"           # cpu | cuda (numbers on a GPU differ from CPU ones: own rows)
+    amp: str = "none"             # none | bf16 | fp16: autocast for forward and loss (fp16 with a grad scaler)
 
     def __post_init__(self):
         check_duration(self.duration_s)
@@ -50,6 +52,25 @@ class TrainConfig:
         check_int_range("batch_size", self.batch_size, 1)
         check_positive("lr", self.lr)
         check_choice("train_crop", self.train_crop, ("random", "anchored"))
+        check_device_amp(self.device, self.amp)
+
+
+DEVICES = ("cpu", "cuda")
+AMP_DTYPES = {"none": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def check_device_amp(device: str, amp: str) -> None:
+    check_choice("device", device, DEVICES)
+    check_choice("amp", amp, tuple(AMP_DTYPES))
+    if device == "cuda" and not torch.cuda.is_available():
+        raise AudioscaleError("device='cuda' but no CUDA GPU is visible. Fix: use --device cpu.")
+    if amp == "fp16" and device == "cpu":
+        raise AudioscaleError("amp='fp16' is for GPUs. Fix: use --amp bf16 on the CPU, or --device cuda.")
+
+
+def autocast(device: str, amp: str):
+    """Mixed precision for a forward pass (a no-op context when ``amp`` is none)."""
+    return torch.autocast(device_type=device, dtype=AMP_DTYPES[amp] or torch.float32, enabled=amp != "none")
 
 
 @dataclass
@@ -72,7 +93,8 @@ def ser_metrics(y_true, y_pred, n_classes: int = len(SER_CLASSES)) -> dict:
 
 
 @torch.no_grad()
-def predict(model, waves, duration_s: float, pooling: str, batch_size: int = 32) -> np.ndarray:
+def predict(model, waves, duration_s: float, pooling: str, batch_size: int = 32, device: str = "cpu",
+            amp: str = "none") -> np.ndarray:
     """Arg-max class of every clip (centre crop, eval mode).
 
     With masked pooling the clips go longest first, so each batch is about as long as its
@@ -89,13 +111,16 @@ def predict(model, waves, duration_s: float, pooling: str, batch_size: int = 32)
     for i in range(0, len(waves), batch_size):
         idx = order[i:i + batch_size]
         x, m = prepare_batch([waves[j] for j in idx], duration_s, mode="center")
-        pred[idx] = forward_logits(model, x, m, pooling).argmax(-1).numpy()
+        with autocast(device, amp):
+            logits = forward_logits(model, x.to(device), m.to(device), pooling)
+        pred[idx] = logits.argmax(-1).cpu().numpy()
     model.train(was_training)
     return pred
 
 
-def evaluate(model, waves, labels, duration_s: float, pooling: str, batch_size: int = 32) -> dict:
-    return ser_metrics(labels, predict(model, waves, duration_s, pooling, batch_size))
+def evaluate(model, waves, labels, duration_s: float, pooling: str, batch_size: int = 32, device: str = "cpu",
+             amp: str = "none") -> dict:
+    return ser_metrics(labels, predict(model, waves, duration_s, pooling, batch_size, device, amp))
 
 
 def _trainable(model) -> dict[str, torch.nn.Parameter]:
@@ -130,9 +155,11 @@ def _save_checkpoint(ckpt_dir: Path, model, opt, state: dict, best: dict[str, to
         moments[f"{n}::exp_avg_sq"] = st["exp_avg_sq"].contiguous()
         steps[n] = float(st["step"])
     tag = f"epoch{state['epoch']}"
-    save_file(_snapshot(model), ckpt_dir / f"{tag}.weights.safetensors")
-    save_file(moments or {"_empty": torch.zeros(1)}, ckpt_dir / f"{tag}.adamw.safetensors")
-    save_file(best, ckpt_dir / f"{tag}.best.safetensors")
+    def cpu(tensors):  # safetensors writes host memory
+        return {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
+    save_file(cpu(_snapshot(model)), ckpt_dir / f"{tag}.weights.safetensors")
+    save_file(cpu(moments) or {"_empty": torch.zeros(1)}, ckpt_dir / f"{tag}.adamw.safetensors")
+    save_file(cpu(best), ckpt_dir / f"{tag}.best.safetensors")
     tmp = ckpt_dir / (_STATE + ".tmp")
     tmp.write_text(json.dumps({**state, "tag": tag, "adamw_steps": steps}, indent=1))
     os.replace(tmp, ckpt_dir / _STATE)
@@ -150,8 +177,10 @@ def _load_checkpoint(ckpt_dir: Path, model, opt) -> tuple[dict, dict[str, torch.
     for n, p in _trainable(model).items():
         if n in state["adamw_steps"]:
             opt.state[p] = {"step": torch.tensor(state["adamw_steps"][n]),
-                            "exp_avg": moments[f"{n}::exp_avg"], "exp_avg_sq": moments[f"{n}::exp_avg_sq"]}
-    return state, load_file(ckpt_dir / f"{tag}.best.safetensors")
+                            "exp_avg": moments[f"{n}::exp_avg"].to(p.device),
+                            "exp_avg_sq": moments[f"{n}::exp_avg_sq"].to(p.device)}
+    device = next(iter(_trainable(model).values())).device
+    return state, {k: v.to(device) for k, v in load_file(ckpt_dir / f"{tag}.best.safetensors").items()}
 
 
 def train(model, train_waves, train_labels, val_waves, val_labels, cfg: TrainConfig,
@@ -168,6 +197,7 @@ def train(model, train_waves, train_labels, val_waves, val_labels, cfg: TrainCon
     params = _trainable(model)
     opt = torch.optim.AdamW(list(params.values()), lr=cfg.lr, weight_decay=cfg.weight_decay)
     loss_fn = torch.nn.CrossEntropyLoss()
+    scaler = torch.amp.GradScaler(cfg.device) if cfg.amp == "fp16" else None  # fp16 gradients underflow
     state = {"epoch": 0, "best_ua": -1.0, "best_epoch": 0, "bad_epochs": 0, "history": [],
              "config": asdict(cfg)}
     best = _snapshot(model)
@@ -194,16 +224,25 @@ def train(model, train_waves, train_labels, val_waves, val_labels, cfg: TrainCon
         for i in tqdm(batches, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress, leave=False):
             idx = order[i:i + cfg.batch_size]
             x, m = prepare_batch([train_waves[j] for j in idx], cfg.duration_s, mode=cfg.train_crop, rng=rng)
-            y = torch.from_numpy(train_labels[idx]).long()
-            loss = loss_fn(forward_logits(model, x, m, cfg.pooling), y)
+            y = torch.from_numpy(train_labels[idx]).long().to(cfg.device)
+            with autocast(cfg.device, cfg.amp):
+                loss = loss_fn(forward_logits(model, x.to(cfg.device), m.to(cfg.device), cfg.pooling).float(), y)
             opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(list(params.values()), cfg.grad_clip)
-            opt.step()
+            if scaler is None:
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(list(params.values()), cfg.grad_clip)
+                opt.step()
+            else:
+                scaler.scale(loss).backward()
+                scaler.unscale_(opt)
+                torch.nn.utils.clip_grad_norm_(list(params.values()), cfg.grad_clip)
+                scaler.step(opt)
+                scaler.update()
             losses.append(float(loss.detach()))
         seconds += time.perf_counter() - t0
         examples += len(order)
-        val = evaluate(model, val_waves, val_labels, cfg.duration_s, cfg.pooling, cfg.eval_batch_size)
+        val = evaluate(model, val_waves, val_labels, cfg.duration_s, cfg.pooling, cfg.eval_batch_size,
+                       cfg.device, cfg.amp)
         state["epoch"] = epoch + 1
         state["history"].append({"epoch": epoch + 1, "loss": float(np.mean(losses)),
                                  "val_ua": val["ua"], "val_wa": val["wa"]})
