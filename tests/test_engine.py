@@ -187,3 +187,68 @@ def test_a_stopped_ray_driver_resumes_to_the_same_bytes(toy_world, tmp_path):
     assert again.wait(timeout=300) == 0, again.stderr.read()
     for name in ROW_FILES:
         assert (results / name).read_bytes() == (whole / name).read_bytes(), name
+
+
+# ----------------------------------------------------------------------------- SER at paper scale
+@pytest.fixture(scope="module")
+def tone_world(tmp_path_factory):
+    from ser_testdata import tiny_wav2vec2_config, write_tone_corpus
+
+    from audioscale.models.architectures import build_wav2vec2
+
+    root = tmp_path_factory.mktemp("ser-paper")
+    # four layers: the paper's reference recipe unfreezes the top 4
+    build_wav2vec2(tiny_wav2vec2_config(num_hidden_layers=4), device="cpu", seed=0).save_pretrained(root / "w2v")
+    write_tone_corpus(root / "CREMA-D", n_speakers=6, per_class=2)
+    return root
+
+
+@pytest.mark.slow
+def test_paper_scale_ser_sweep_with_bf16_autocast_and_saved_adapters(tone_world, tmp_path, monkeypatch):
+    """`sweep ser --scale paper` over a CREMA-D-layout folder, on the CPU in bf16 autocast: the
+    rows name device and amp in their key, and each trained LoRA adapter is saved in peft's layout."""
+    from audioscale.cli import main
+
+    from audioscale.ser import sweep
+
+    monkeypatch.setattr(sweep, "TRAINING", {**sweep.TRAINING, "epochs": 1})
+    results = tmp_path / "results"
+    monkeypatch.setenv("AUDIOSCALE_RESULTS", str(results))
+    monkeypatch.setattr("audioscale.results.RESULTS_DIR", results)
+    code = main(["-q", "sweep", "ser", "--scale", "paper", "--data", str(tone_world / "CREMA-D"),
+                 "--model", str(tone_world / "w2v"), "--study", "duration", "--seeds", "0", "--amp", "bf16",
+                 "--save-adapters", str(tmp_path / "adapters"), "--workers", "1"])
+    assert code == 0
+    rows = ResultStore("ser_paper", root=results).rows()
+    assert len(rows) == 6 and set(rows["amp"]) == {"bf16"} and "device" not in rows  # cpu: the default
+    assert rows["ua"].between(0, 1).all()
+    saved = sorted((tmp_path / "adapters").iterdir())
+    assert len(saved) == 6
+    for folder in saved:  # lora+top-k: the adapter in peft's layout, and every trained tensor
+        assert {"adapter_config.json", "adapter_model.safetensors", "trainable.safetensors"} <= {
+            f.name for f in folder.iterdir()}
+
+
+def test_paper_scale_ser_sweep_needs_a_folder(capsys):
+    from audioscale.cli import main
+
+    assert main(["sweep", "ser", "--scale", "paper"]) == 2
+    assert "needs a CREMA-D folder" in capsys.readouterr().err
+
+
+def test_fp16_autocast_is_refused_on_the_cpu(capsys):
+    from audioscale.cli import main
+
+    assert main(["sweep", "ser", "--amp", "fp16"]) == 2
+    assert "amp='fp16' is for GPUs" in capsys.readouterr().err
+
+
+def test_default_device_and_amp_stay_out_of_the_key():
+    from dataclasses import replace
+
+    from audioscale.ser.run import row_config
+    from audioscale.ser.sweep import cheapest_config
+
+    cfg = cheapest_config()
+    assert "device" not in row_config(cfg) and "amp" not in row_config(cfg)  # committed keys unchanged
+    assert row_config(replace(cfg, amp="bf16"))["amp"] == "bf16"

@@ -136,6 +136,13 @@ def n_layers(model) -> int:
     return model.config.num_hidden_layers
 
 
+def _raw_bytes(t: torch.Tensor) -> bytes:
+    """A tensor's bytes in host memory, any dtype (NumPy has no bfloat16: under bf16 autocast
+    the positional convolution's input is bf16)."""
+    t = t.detach().cpu().contiguous()
+    return t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b""
+
+
 class CachedFrozenModule(torch.nn.Module):
     """A frozen module (wav2vec2's CNN, its positional convolution) that computes each distinct
     input row once.
@@ -157,7 +164,7 @@ class CachedFrozenModule(torch.nn.Module):
         h.update(type(module).__name__.encode())
         for name, t in sorted(module.state_dict().items()):
             h.update(name.encode())
-            h.update(t.detach().cpu().contiguous().numpy().tobytes())
+            h.update(_raw_bytes(t))
         self.weights_tag = h.hexdigest()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -165,8 +172,8 @@ class CachedFrozenModule(torch.nn.Module):
             return self.module(x)
         out = []
         for row in x:
-            key = (self.weights_tag, tuple(row.shape),
-                   hashlib.blake2b(row.detach().cpu().contiguous().numpy().tobytes(), digest_size=16).digest())
+            key = (self.weights_tag, tuple(row.shape), str(row.dtype),
+                   hashlib.blake2b(_raw_bytes(row), digest_size=16).digest())
             y = self.store.get(key)
             if y is None:
                 with torch.no_grad():
