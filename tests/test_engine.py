@@ -138,7 +138,7 @@ def test_a_killed_worker_is_retried_without_a_duplicate_row(ray_instance, toy_wo
     config = AsrConfig(str(toy_world / "asr-mini-e"), "ls", None, 1, "select", scale="embedded", device="cpu")
     marker = tmp_path / "attempts.txt"
     task = Task("crash once", crash_first_attempt,
-                dict(marker=str(marker), config=config, data=str(toy_world / "ls"), batch_size=2))
+                dict(marker=str(marker), configs=[config], data=str(toy_world / "ls"), batch_size=2))
     store = ResultStore("asr_embedded", root=tmp_path / "results")
     summary = run_tasks([task], RayEngine(retries=2), {"asr_embedded": store}, verbose=False)
     attempts = marker.read_text().split()

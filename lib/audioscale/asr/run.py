@@ -13,25 +13,23 @@ WER, never dropped silently; the sweep goes on.
 """
 from __future__ import annotations
 
-import copy
 import logging
-import os
-import time
 from pathlib import Path
 
 import pandas as pd
 import torch
 
-from ..audio import AudioError
 from ..errors import AudioscaleError, check_int_range
 from ..models.whisper_axes import check_frames_and_stride
-from ..paths import CHECKPOINTS_DIR, SAMPLE_RATE
+from ..paths import CHECKPOINTS_DIR
 from ..results import Computed, ResultStore, config_id, config_key
 from .config import DEFAULT_NORMALIZER, AsrConfig
 from .data import AsrData, load_asr_data, portable_name
-from .decode import check_window, max_new_tokens_for, transcribe
+from .decode import check_window, max_new_tokens_for, transcribe, transcribe_axes
 from .system import AsrSystem, default_device, load_system
 from .wer import corpus_wer
+from .row import (_load_waves, _warn_about_audio, flops_columns, timing_columns,  # noqa: F401 - run.X kept
+                  utterance_lines, write_utterances)  # noqa: F401
 
 log = logging.getLogger(__name__)
 PAPER_DATA = "librispeech-test-other"  # hub short name; a local folder works too
@@ -79,38 +77,6 @@ def asr_config(system: AsrSystem, data: AsrData, encoder_frames: int, stride: in
     if data.fingerprint:  # a local folder: its content is part of the key
         config["data_fingerprint"] = data.fingerprint
     return config
-
-
-def flops_columns(system: AsrSystem, encoder_frames: int, stride: int, pooling: str,
-                  decoder_positions: int, conventions=None) -> dict:
-    """GFLOPs per utterance under each convention (default: all of ``flops.CONVENTIONS``; a
-    convention left out gets NaN) at our measured decoder positions, plus the paper's
-    convention at its own 10 tokens (the number its table prints)."""
-    from ..accounting import flops
-
-    cfg = copy.deepcopy(system.model.config)
-    cfg.max_source_positions = system.full_encoder_frames  # the checkpoint's window, not the current T
-    out = {}
-    for conv in flops.CONVENTIONS:
-        if conventions is not None and conv not in conventions:
-            out[f"gflops_{conv}"] = float("nan")
-            continue
-        out[f"gflops_{conv}"] = flops.asr_flops(cfg, encoder_frames, stride, decoder_positions, conv,
-                                                pooling=pooling).total_gflops
-    out["gflops_paper_10tok"] = flops.asr_flops(cfg, encoder_frames, stride, flops.PAPER_DECODED_TOKENS,
-                                                "paper").total_gflops
-    return out
-
-
-def _load_waves(data: AsrData):
-    waves, kept, bad = [], [], []
-    for utt in data.utterances:
-        try:
-            waves.append(data.load(utt))
-            kept.append(utt)
-        except AudioError as e:
-            bad.append((utt.utt_id, str(e)))
-    return waves, kept, bad
 
 
 def run_asr(config: AsrConfig, system: AsrSystem | None = None, data: AsrData | None = None, *,
@@ -162,44 +128,55 @@ def compute_asr(config: AsrConfig, system: AsrSystem | None = None, data: AsrDat
                 flops_conventions=None, verbose: bool = False) -> Computed:
     """Evaluate one configuration and return its row unstored (``ResultStore.put_computed``
     writes it): the part of ``run_asr`` that a worker process runs."""
+    return compute_asr_group([config], system, data, batch_size=batch_size, warmup=warmup,
+                             allow_missing_audio=allow_missing_audio, flops_conventions=flops_conventions,
+                             verbose=verbose)[0]
+
+
+def compute_asr_group(configs: list[AsrConfig], system: AsrSystem | None = None, data: AsrData | None = None, *,
+                      batch_size: int = 16, warmup: bool = True, allow_missing_audio: bool = False,
+                      flops_conventions=None, verbose: bool = False) -> list[Computed]:
+    """The rows of configurations that differ only in stride and pooling, from one features and
+    encoder pass per batch (``decode.transcribe_axes``): the rows equal those computed one at a
+    time (the same batches reach the same encoder); only the timings say the pass was shared."""
     batch_size = check_int_range("batch_size", batch_size, 1, None, fix="Use e.g. 16.")
-    system, data = _load(config, system, data, allow_missing_audio)
-    key = row_key(config, system, data)
-    t, stride, pooling, n_new = key["encoder_frames"], key["stride"], key["pooling"], key["max_new_tokens"]
-    torch.manual_seed(key["seed"])
+    system, data = _load(configs[0], system, data, allow_missing_audio)
+    keys = [row_key(c, system, data) for c in configs]
+    shared = {k: v for k, v in keys[0].items() if k not in ("stride", "pooling")}
+    if any({k: v for k, v in key.items() if k not in ("stride", "pooling")} != shared for key in keys):
+        raise AudioscaleError("configurations computed together must differ only in stride and pooling.")
+    t, n_new, beam = shared["encoder_frames"], shared["max_new_tokens"], shared["beam_size"]
+    torch.manual_seed(shared["seed"])
     waves, kept, bad = _load_waves(data)
     _warn_about_audio(bad, waves, t, t * system.window_s / system.full_encoder_frames, data.name)
     if not kept:
         raise AudioscaleError(f"all {len(bad)} audio files of {data.name} are unreadable "
                               f"(first: {bad[0][1] if bad else '-'}). Fix: check the data folder.")
-    tr = transcribe(system, waves, t, stride, pooling, batch_size, config.beam_size, n_new, warmup=warmup)
-    score = corpus_wer([u.transcript for u in kept], tr.texts, config.scorer)
-    decoded_mean = sum(tr.decoded_tokens) / len(kept)
-    positions = max(1, int(round(len(system.prompt_ids) + decoded_mean)))
-    metrics = dict(score.as_metrics())
-    metrics.update(
-        n_bad_files=len(bad), bad_files=";".join(b[0] for b in bad), n_missing_audio=data.n_missing_audio,
-        decoded_tokens_mean=decoded_mean, decoder_positions=positions,
-        n_hit_token_cap=sum(1 for n in tr.decoded_tokens if n >= n_new),
-        params_m=sum(p.numel() for p in system.model.parameters()) / 1e6,
-        full_encoder_frames=system.full_encoder_frames, window_s=system.window_s,
-        **flops_columns(system, t, stride, pooling, positions, flops_conventions))
-    if verbose:
-        print(f"{key['model']} T={t} s={stride} {pooling}: WER {score.wer_pct:.2f} % "
-              f"({len(kept)} utts, {len(bad)} bad), RTFx {tr.rtfx:.1f}")
-    return Computed(f"asr_{config.scale}", key, metrics, timing_columns(tr), config.scale,
-                    lines=utterance_lines(config_key(key), kept, waves, tr, config.scorer))
-
-
-def _warn_about_audio(bad, waves, encoder_frames: int, window_s: float, data_name: str) -> None:
-    """Say why each bad file was left out, and how many utterances run past the window (the
-    decoder hears only their first part): the row counts them, the log names them."""
-    for utt_id, reason in bad:
-        log.warning("%s: %s left out of the WER: %s", data_name, utt_id, reason)
-    longer = sum(1 for w in waves if len(w) / SAMPLE_RATE > window_s)
-    if longer:
-        log.warning("%s: %d of %d utterances are longer than the %d-frame window (%g s): only their first "
-                    "%g s is transcribed", data_name, longer, len(waves), encoder_frames, window_s, window_s)
+    axes = list(dict.fromkeys((key["stride"], key["pooling"]) for key in keys))
+    if len(axes) == 1:
+        trs = {axes[0]: transcribe(system, waves, t, *axes[0], batch_size, beam, n_new, warmup=warmup)}
+    else:
+        trs = transcribe_axes(system, waves, t, axes, batch_size, beam, n_new, warmup=warmup)
+    out = []
+    for config, key in zip(configs, keys):
+        tr = trs[(key["stride"], key["pooling"])]
+        score = corpus_wer([u.transcript for u in kept], tr.texts, config.scorer)
+        decoded_mean = sum(tr.decoded_tokens) / len(kept)
+        positions = max(1, int(round(len(system.prompt_ids) + decoded_mean)))
+        metrics = dict(score.as_metrics())
+        metrics.update(
+            n_bad_files=len(bad), bad_files=";".join(b[0] for b in bad), n_missing_audio=data.n_missing_audio,
+            decoded_tokens_mean=decoded_mean, decoder_positions=positions,
+            n_hit_token_cap=sum(1 for n in tr.decoded_tokens if n >= n_new),
+            params_m=sum(p.numel() for p in system.model.parameters()) / 1e6,
+            full_encoder_frames=system.full_encoder_frames, window_s=system.window_s,
+            **flops_columns(system, t, key["stride"], key["pooling"], positions, flops_conventions))
+        if verbose:
+            print(f"{key['model']} T={t} s={key['stride']} {key['pooling']}: WER {score.wer_pct:.2f} % "
+                  f"({len(kept)} utts, {len(bad)} bad), RTFx {tr.rtfx:.1f}")
+        out.append(Computed(f"asr_{config.scale}", key, metrics, timing_columns(tr, shared_axes=len(axes)),
+                            config.scale, lines=utterance_lines(config_key(key), kept, waves, tr, config.scorer)))
+    return out
 
 
 def _with_lines(store: ResultStore, found, have: set[str] | None = None):
@@ -213,46 +190,6 @@ def _with_lines(store: ResultStore, found, have: set[str] | None = None):
     if isinstance(found, dict):
         return found if config_id(found["config_key"]) in have else None
     return found[found["config_key"].map(config_id).isin(have)].reset_index(drop=True)
-
-
-def timing_columns(tr, **extra) -> dict:
-    """The machine-dependent columns of a row's timings line (``extra`` are inserted before the
-    machine state): what one timed ``transcribe`` pass cost."""
-    timing = tr.timing
-    steps = max(1, timing["decoder_steps"])
-    return dict(rtfx=tr.rtfx, audio_s=tr.audio_s, processing_s=timing["total_s"],
-                features_s=timing["features_s"], encoder_s=timing["encoder_s"],
-                decoder_s=timing["decoder_s"], decoder_steps=timing["decoder_steps"],
-                decode_ms_per_step=1000.0 * timing["decoder_s"] / steps, batch_size=timing["batch_size"],
-                **extra, timed_device=timing["device"], timed_dtype=timing["dtype"],
-                warmup_batches=timing["warmup_batches"], torch_threads=torch.get_num_threads(),
-                load_avg_1m=os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan"),
-                finished_at=time.strftime("%Y-%m-%dT%H:%M:%S"))
-
-
-def utterance_lines(key: str, kept, waves, tr, normalizer: str) -> list[dict]:
-    """One line per scored utterance of the row ``key`` (for ``store.utterances``)."""
-    import jiwer
-
-    from .wer import normalize_texts
-
-    refs = normalize_texts([u.transcript for u in kept], normalizer)
-    hyps = normalize_texts(tr.texts, normalizer)
-    lines = []
-    for u, w, r, h, n in zip(kept, waves, refs, hyps, tr.decoded_tokens):
-        if r:
-            o = jiwer.process_words(r, h)
-            err = o.substitutions + o.deletions + o.insertions
-        else:
-            err = len(h.split())
-        lines.append(dict(config_id=config_id(key), utt_id=u.utt_id, audio_s=len(w) / SAMPLE_RATE,
-                          n_ref_words=len(r.split()), errors=int(err), decoded_tokens=int(n), hypothesis=h))
-    return lines
-
-
-def write_utterances(store: ResultStore, key: str, kept, waves, tr, normalizer: str) -> None:
-    """Write ``utterance_lines`` of the row ``key`` to ``store.utterances``."""
-    store.utterances.replace(key, utterance_lines(key, kept, waves, tr, normalizer))
 
 
 # ----------------------------------------------------------------------------- sweeps
@@ -313,9 +250,8 @@ def sweep_paper(data: str | AsrData = PAPER_DATA, model_ids: dict[str, str] | No
     if spec is None and engine is not None and not (engine.name == "local" and engine.workers == 1):
         raise AudioscaleError("a sweep on worker processes needs the data as a name or folder, not a loaded set.")
     data_arg = tasks.data_arg(data, spec, engine)
-    work = [tasks.make_task(c, data_arg, threads=None, batch_size=batch_size, warmup=warmup,
+    work = tasks.make_tasks(missing, data_arg, threads=None, batch_size=batch_size, warmup=warmup,
                             flops_conventions=flops_conventions, allow_missing_audio=allow_missing_audio)
-            for c in missing]
     try:
         summary = run_tasks(work, engine or LocalEngine(), {store.experiment: store}, desc="ASR configurations",
                             verbose=verbose)
@@ -445,9 +381,9 @@ def sweep_embedded(data: str | AsrData | None = None, checkpoints: str | Path = 
     if spec is None and engine is not None and not (engine.name == "local" and engine.workers == 1):
         raise AudioscaleError("a sweep on worker processes needs the data as a name or folder, not a loaded set.")
     data_arg = spec if data is None else tasks.data_arg(data, spec, engine)
-    work = [tasks.make_task(AsrConfig(str(folder), data_name, t, s, pooling, limit=lim, scale="embedded",
-                                      device="cpu"), data_arg, threads=threads, batch_size=batch_size)
-            for folder, todo in pending.items() for t, s, pooling, lim in todo]
+    work = tasks.make_tasks([AsrConfig(str(folder), data_name, t, s, pooling, limit=lim, scale="embedded",
+                                       device="cpu") for folder, todo in pending.items() for t, s, pooling, lim in todo],
+                            data_arg, threads=threads, batch_size=batch_size)
     try:
         summary = run_tasks(work, engine or LocalEngine(), {store.experiment: store}, desc="ASR configurations",
                             verbose=verbose)

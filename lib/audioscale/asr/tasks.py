@@ -44,24 +44,32 @@ def data_for(data: "str | AsrData", allow_missing_audio: bool = False) -> AsrDat
     return _cached("data", (data, allow_missing_audio), lambda: load_asr_data(data, allow_missing_audio=allow_missing_audio))
 
 
-def compute(config: AsrConfig, data: "str | AsrData", batch_size: int = 16, warmup: bool = True,
-            flops_conventions=None, allow_missing_audio: bool = False) -> Computed:
-    """The task function: ``run.compute_asr`` on the cached model and data."""
-    from .run import compute_asr
+def compute(configs: list[AsrConfig], data: "str | AsrData", batch_size: int = 16, warmup: bool = True,
+            flops_conventions=None, allow_missing_audio: bool = False) -> list[Computed]:
+    """The task function: ``run.compute_asr_group`` on the cached model and data."""
+    from .run import compute_asr_group
 
-    return compute_asr(config, system_for(config), data_for(data, allow_missing_audio), batch_size=batch_size,
-                       warmup=warmup, flops_conventions=flops_conventions)
+    return compute_asr_group(configs, system_for(configs[0]), data_for(data, allow_missing_audio),
+                             batch_size=batch_size, warmup=warmup, flops_conventions=flops_conventions)
 
 
-def make_task(config: AsrConfig, data: "str | AsrData", threads: int | None = 1, **kwargs) -> Task:
-    """One configuration as a task: a GPU per task on CUDA, else ``threads`` CPUs."""
+def make_tasks(configs: list[AsrConfig], data: "str | AsrData", threads: int | None = 1, **kwargs) -> list[Task]:
+    """The configurations as tasks, one per (model, window, utterance limit): the configurations
+    of one task share its features and encoder pass. A GPU per task on CUDA, else ``threads`` CPUs."""
     from .run import model_label
 
-    label = (f"{model_label(config.model)} T={config.encoder_frames} s={config.stride} {config.pooling}"
-             + (f" limit={config.limit}" if config.limit is not None else ""))
-    gpu = config.device == "cuda"
-    return Task(label, compute, dict(config=config, data=data, **kwargs), num_cpus=1 if gpu else float(threads or 1),
-                num_gpus=1.0 if gpu else 0.0, threads=None if gpu else threads)
+    groups: dict[tuple, list[AsrConfig]] = {}
+    for c in configs:
+        groups.setdefault((c.model, c.encoder_frames, c.limit), []).append(c)
+    out = []
+    for (model, frames, limit), group in groups.items():
+        axes = ",".join(f"{c.stride}" + ("m" if c.pooling == "mean" else "") for c in group)
+        label = f"{model_label(model)} T={frames} s={axes}" + (f" limit={limit}" if limit is not None else "")
+        gpu = group[0].device == "cuda"
+        out.append(Task(label, compute, dict(configs=group, data=data, **kwargs),
+                        num_cpus=1 if gpu else float(threads or 1), num_gpus=1.0 if gpu else 0.0,
+                        threads=None if gpu else threads, cost=float(len(group))))
+    return out
 
 
 def data_arg(data: "AsrData", spec: "str | None", engine) -> "str | AsrData":

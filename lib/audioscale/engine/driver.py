@@ -60,7 +60,11 @@ def run_tasks(tasks: list[Task], engine, stores: dict[str, ResultStore] | None =
 
 def _headline(outcome: Outcome) -> str:
     """'WER 12.34 %, 3.2 s' (or UA for SER): what a person watching the sweep wants per row."""
-    metrics = outcome.computed.metrics if outcome.computed else {}
+    rows = outcome.computed if isinstance(outcome.computed, list) else [outcome.computed]
+    metrics = rows[0].metrics if rows and rows[0] is not None else {}
+    if len(rows) > 1 and "wer_pct" in metrics:
+        wers = " / ".join(f"{r.metrics['wer_pct']:.2f}" for r in rows)
+        return f"WER {wers} %, {outcome.wall_s:.1f} s"
     if "wer_pct" in metrics:
         return f"WER {metrics['wer_pct']:.2f} %, {outcome.wall_s:.1f} s"
     if "ua" in metrics:
@@ -73,7 +77,8 @@ def _record(outcome: Outcome, stores: dict[str, ResultStore], summary: SweepSumm
     if outcome.error or outcome.computed is None:
         summary.failed.append((outcome.task_id, outcome.error or "returned no row"))
         return
-    done = outcome.computed
-    store = stores.setdefault(done.experiment, ResultStore(done.experiment))
-    store.put_computed(done)
-    summary.done += 1
+    rows = outcome.computed if isinstance(outcome.computed, list) else [outcome.computed]
+    for done in rows:  # a task may compute several rows (ASR strides sharing an encoder pass)
+        store = stores.setdefault(done.experiment, ResultStore(done.experiment))
+        store.put_computed(done)
+        summary.done += 1

@@ -19,7 +19,7 @@ from ..results import Computed
 @dataclass(frozen=True)
 class Task:
     id: str                                   # what the task computes, for progress and errors
-    fn: Callable[..., Computed]               # a module-level function (workers import it)
+    fn: Callable[..., "Computed | list[Computed]"]  # a module-level function (workers import it)
     kwargs: dict = field(default_factory=dict, hash=False)
     num_cpus: float = 1.0                     # resource request (Ray); also the worker's torch threads
     num_gpus: float = 0.0
@@ -30,7 +30,7 @@ class Task:
 @dataclass
 class Outcome:
     task_id: str
-    computed: Computed | None = None
+    computed: "Computed | list[Computed] | None" = None  # one row, or several computed together
     error: str | None = None                  # "<ExceptionType>: message" when it failed
     wall_s: float = 0.0                       # seconds inside the task's function
     pid: int = 0                              # the process that ran it
