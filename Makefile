@@ -1,6 +1,7 @@
 # audioscale — two commands do everything on a fresh machine:
 #   make reproduce   recompute every result row (make results), execute notebooks 00..07, write figures/
 #   make test        unit tests + nbval over the committed notebooks
+#   make book        the study as a static site in _build/book/ (committed notebooks, not re-executed)
 # Both create .venv (Python 3.11) on first use and work offline once packages are installed.
 PYTHON ?= python3
 VENV   ?= .venv
@@ -13,7 +14,7 @@ export HF_DATASETS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export MPLBACKEND := Agg
 
-.PHONY: setup test unit nbval results reproduce figures pretrain bench clean-venv
+.PHONY: setup test unit nbval results reproduce figures pretrain bench clean-venv book browser
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,7 +31,7 @@ setup: $(STAMP)
 
 # One pytest run over unit tests and notebooks, spread over 2 processes (pytest-xdist):
 # --dist loadfile keeps each notebook's cells in order on one kernel. ~5 min here vs ~8 serial.
-test: setup
+test: setup browser
 	$(PY) -m pytest -q -p no:cacheprovider -n 2 --dist loadfile \
 	    --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg tests notebooks/
 
@@ -55,6 +56,28 @@ figures: setup
 
 pretrain: setup
 	$(PY) -m audioscale.cli pretrain --jobs 2 --resume
+
+# The study as a book: a static HTML site in _build/book/ from the committed, executed notebooks
+# (nothing is re-executed: `make reproduce && make book` for fresh numbers). Offline, ~20 s.
+book: $(STAMP)
+	$(PY) -m audioscale.book
+
+# Headless Chromium for the book's browser test (tests/test_book.py): Debian's chromium and
+# chromium-driver, installed with apt-get where they are missing and apt-get can run (as root or
+# through password-less sudo). Never fails: without them the browser test skips and says why.
+browser:
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then :; \
+	elif ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "make browser: no chromium and no apt-get: the book's browser test will skip"; \
+	else \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; \
+	  else echo "make browser: no chromium, and apt-get needs root: the book's browser test will skip"; exit 0; fi; \
+	  echo "make browser: installing chromium and chromium-driver with apt-get"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  $$SUDO apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update -q >/dev/null 2>&1 && $$SUDO apt-get install -y -q chromium chromium-driver >/dev/null 2>&1; } || \
+	  echo "make browser: apt-get could not install chromium: the book's browser test will skip"; \
+	fi
 
 bench: setup
 	for b in benchmarks/*.py; do $(PY) $$b || exit 1; done
