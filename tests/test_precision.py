@@ -77,10 +77,14 @@ def test_precision_table_has_every_configuration_and_flops_do_not_move():
     front = report.with_frontiers(table)
     # against FLOPs the precisions of one configuration stack: at most one of them is on the frontier
     assert front[front["front_gflops"]].groupby(["model", "encoder_frames", "stride"]).size().max() == 1
-    assert len(report.conclusions(table)) == 5 + len(report.COSTS)
+    assert len(report.conclusions(table)) == 6 + len(report.COSTS)
     steps = report.steps_beside_paper(table)
     assert set(steps["step"]) == {"1 -> 2", "1500 -> 750", "fp32 -> bf16", "fp32 -> int8", "tiny.en -> base"}
     assert (steps.loc[steps["axis"] == "precision", "gflops_saving_pct"] == 0).all()
+    dis = report.precision_disagreements(rows)
+    subset = {u.utt_id for u in sweep._data(sweep.N_UTTERANCES).utterances}
+    assert (dis["spread"] > 0).all() and dis["utt_id"].isin(subset).all()
+    assert report.loop_note(rows).startswith(dis["utt_id"].iloc[0])
 
 
 def test_fp32_rows_reproduce_the_real_sweep_on_the_same_utterances():

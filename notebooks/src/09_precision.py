@@ -67,7 +67,7 @@ print(f"words scored per configuration: {table['n_ref_words'].iloc[0]} (24 utter
 
 # %%
 asr_report.show(table[["model", "precision", "encoder_frames", "stride", "wer_pct", "errors", "n_ref_words",
-                       "model_mb", "gflops"]], 2)
+                       "n_hit_token_cap", "model_mb", "gflops"]], 2)
 
 # %% [markdown]
 # The change each precision makes to WER, against fp32 at the same (model, frames, stride), in points.
@@ -76,6 +76,16 @@ asr_report.show(table[["model", "precision", "encoder_frames", "stride", "wer_pc
 acc = table.pivot_table(index=["model", "encoder_frames", "stride"], columns="precision", values="wer_pct")
 acc = acc.assign(**{f"{p} - fp32": acc[p] - acc["fp32"] for p in ("bf16", "int8")})
 print(acc[["fp32", "bf16", "int8", "bf16 - fp32", "int8 - fp32"]].round(2).to_string())
+
+# %% [markdown]
+# Where the precisions disagree, utterance by utterance (errors and decoder steps per precision,
+# largest spread first). At 750 frames the big WER swings above are one utterance looping to the
+# 120-token cap in one precision and not in another; elsewhere int8 moves a few words per
+# utterance, and bf16 almost none.
+
+# %%
+print(report.loop_note(rows))
+asr_report.show(report.precision_disagreements(rows).head(10), 1)
 
 # %% [markdown]
 # Cross-check with notebook 01: fp32 at the full window, decoded here in other batches and with
@@ -97,7 +107,7 @@ print(report.real_sweep_agreement(rows).to_string(index=False))
 # %%
 # NBVAL_IGNORE_OUTPUT
 asr_report.show(table[["model", "precision", "encoder_frames", "stride", "wer_pct", "rtfx", "model_mb",
-                       "peak_rss_mb", "torch_threads", "load_avg_1m"]], 2)
+                       "peak_rss_mb", "decode_peak_mb", "torch_threads", "load_avg_1m"]], 2)
 
 # %% [markdown]
 # ## C. Frontiers: FLOPs, measured time, bytes

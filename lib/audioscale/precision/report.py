@@ -23,8 +23,9 @@ from . import convert, sweep
 GUARD = "cap+repetition"
 COSTS = {"gflops": "GFLOPs (exact, KV-cached; fp32 row's)", "s_per_audio_s": "measured s per audio s",
          "model_mb": "model MB"}
-TABLE_COLUMNS = ["model", "precision", "encoder_frames", "stride", "wer_pct", "errors", "n_ref_words", "rtfx",
-                 "model_mb", "peak_rss_mb", "gflops", "load_avg_1m", "torch_threads"]
+TABLE_COLUMNS = ["model", "precision", "encoder_frames", "stride", "wer_pct", "errors", "n_ref_words",
+                 "n_hit_token_cap", "rtfx", "model_mb", "peak_rss_mb", "decode_peak_mb", "gflops", "load_avg_1m",
+                 "torch_threads"]
 
 
 def load_rows(compute: bool = False, store: ResultStore | None = None, verbose: bool = True) -> pd.DataFrame:
@@ -61,6 +62,7 @@ def precision_table(rows: pd.DataFrame, guard: str = GUARD) -> pd.DataFrame:
     idx = pd.MultiIndex.from_frame(df[["model", "encoder_frames", "stride"]])
     df = df.assign(gflops=fp32.reindex(idx).to_numpy(), s_per_audio_s=1.0 / df["rtfx"],
                    errors=df["substitutions"] + df["deletions"] + df["insertions"],
+                   decode_peak_mb=df["peak_rss_mb"] - df["rss_with_model_mb"],
                    label=df["model"] + " " + df["precision"] + " " + df["encoder_frames"].astype(str)
                    + " s" + df["stride"].astype(str))
     return _in_order(df[TABLE_COLUMNS + ["s_per_audio_s", "label", "audio"]]).reset_index(drop=True)
@@ -152,9 +154,29 @@ def conclusions(table: pd.DataFrame) -> list[str]:
         f"{-size['s_per_audio_s_saving_pct']:.0f} % more time, {-size['model_mb_saving_pct']:.0f} % more bytes, "
         f"WER change {size['wer_change_pts']:+.2f} points.",
     ]
+    full = axis_steps(table[table["encoder_frames"] == 1500]).set_index("step")
+    out.append(f"At the full window alone (no loops): WER change fp32 -> bf16 "
+               f"{full.loc['fp32 -> bf16', 'wer_change_pts']:+.2f}, fp32 -> int8 "
+               f"{full.loc['fp32 -> int8', 'wer_change_pts']:+.2f} points (medians over "
+               f"{int(full.loc['fp32 -> int8', 'n_pairs'])} pairs).")
     for cost, name in COSTS.items():
         out.append(f"Frontier against {name}: " + ", ".join(frontier_labels(front, cost)) + ".")
     return out
+
+
+def loop_note(rows: pd.DataFrame, store: ResultStore | None = None) -> str:
+    """Which utterance carries the largest difference between precisions, and where."""
+    dis = precision_disagreements(rows, store)
+    if dis.empty:
+        return "every precision makes the same errors on every utterance"
+    top = dis.iloc[0]
+    same = dis[dis["utt_id"] == top["utt_id"]]
+    cells = ", ".join(f"{r.model} {r.encoder_frames} s{r.stride}: fp32/bf16/int8 {r.errors_fp32:.0f}/"
+                      f"{r.errors_bf16:.0f}/{r.errors_int8:.0f} errors in {r.steps_fp32:.0f}/{r.steps_bf16:.0f}/"
+                      f"{r.steps_int8:.0f} steps" for r in same.itertuples() if r.spread >= 10)
+    return (f"{top['utt_id']} ({top['audio_s']:.1f} s, {top['n_ref_words']:.0f} words) carries the largest "
+            f"differences: {cells}; the next largest spread anywhere is "
+            f"{dis.loc[dis['utt_id'] != top['utt_id'], 'spread'].max():.0f} errors.")
 
 
 def check_summary(rows: pd.DataFrame) -> pd.DataFrame:
@@ -204,3 +226,28 @@ def real_sweep_agreement(rows: pd.DataFrame, store: ResultStore | None = None,
                             same_hypotheses=int((both["hypothesis"] == both["hypothesis_real"]).sum()),
                             errors=int(both["errors"].sum()), errors_real_sweep=int(both["errors_real"].sum())))
     return pd.DataFrame(out)
+
+
+def precision_disagreements(rows: pd.DataFrame, store: ResultStore | None = None, guard: str = GUARD) -> pd.DataFrame:
+    """The utterances whose errors differ between precisions at one (model, frames, stride): errors
+    and decoder steps per precision, largest spread first. At 750 frames these are loops: one
+    utterance that loops to the token cap in one precision and not in another moves WER by points."""
+    store = store or ResultStore(sweep.STORE)
+    main = main_rows(rows)
+    main = main[main["guard"] == guard]
+    lines = store.utterances.read()
+    from ..results import config_id
+
+    main = main.assign(config_id=main["config_key"].map(config_id))
+    got = lines.merge(main[["config_id", "model", "precision", "encoder_frames", "stride"]], on="config_id")
+    idx = ["model", "encoder_frames", "stride", "utt_id"]
+    err = got.pivot_table(index=idx, columns="precision", values="errors")
+    steps = got.pivot_table(index=idx, columns="precision", values="decoded_tokens")
+    out = err.add_prefix("errors_").join(steps.add_prefix("steps_"))
+    spread = err.max(axis=1) - err.min(axis=1)
+    out = out.assign(spread=spread)[spread > 0].reset_index()
+    out = out.merge(got.drop_duplicates("utt_id")[["utt_id", "audio_s", "n_ref_words"]], on="utt_id")
+    cols = idx + ["audio_s", "n_ref_words"] + [f"errors_{p}" for p in convert.PRECISIONS] \
+        + [f"steps_{p}" for p in convert.PRECISIONS] + ["spread"]
+    return out.sort_values(["spread", "model", "encoder_frames"], ascending=[False, True, False])[cols] \
+        .reset_index(drop=True)
