@@ -102,7 +102,10 @@ print(report.real_sweep_agreement(rows).to_string(index=False))
 # (MB; interpreter and libraries included: `rss_before_model_mb` in the timings file is that
 # baseline), threads and the 1-minute load average during the run. A load above the 2 cores means
 # the run shared the machine and its times are inflated unevenly: compare these only with rows
-# measured under the same load.
+# measured under the same load. The groups run one after another in this table's order, so a load
+# that changes during the run biases the comparison between groups; the two strides of a group run
+# back to back in one process, so the stride comparison is the robust one. `decode_peak_mb` = peak
+# RSS minus RSS with the model loaded: activations, KV caches, allocator slack.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
