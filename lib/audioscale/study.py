@@ -42,6 +42,16 @@ def _asr_real() -> str:
     return f"{len(real_report.load_rows(compute=True, verbose=True))} rows"
 
 
+def _precision() -> str:
+    from .asr import real_report
+    from .precision import isa, sweep
+
+    if not real_report._can_compute():
+        return "skipped: real Whisper weights or the voice are not installed (make setup)"
+    rows = sweep.sweep_precision(verbose=True)
+    return f"{len(rows)} rows, {len(isa.measure())} bf16 instruction-set rows"
+
+
 def _ser_corpus() -> str:
     from .ser import emotion_corpus
 
@@ -70,6 +80,7 @@ SECTIONS: dict[str, Callable[[], str]] = {
     "asr-embedded": _asr_embedded,
     "asr-length-profile": _asr_length_profile,
     "asr-real": _asr_real,
+    "precision": _precision,
     "ser-corpus": _ser_corpus,
     "ser-prosody": _ser_prosody,
     "ser-sweeps": _ser_sweeps,
