@@ -231,7 +231,6 @@ def sweep_paper(data: str | AsrData = PAPER_DATA, model_ids: dict[str, str] | No
     ``sizes`` / ``configs`` ("SIZE:FRAMES:STRIDE", e.g. "large-v3:750:1") run a subset.
     On a GPU the default dtype is float16. ``engine``: where the configurations run
     (``audioscale.engine``; default: one after another in this process)."""
-    from ..engine import LocalEngine, run_tasks
     from . import tasks
 
     todo = select_paper_configs(sizes, configs)  # a bad subset fails before anything loads
@@ -247,25 +246,10 @@ def sweep_paper(data: str | AsrData = PAPER_DATA, model_ids: dict[str, str] | No
                 for size, t, s in todo]
     # a finished row is found without loading its multi-GB checkpoint
     missing = [c for c in configs_ if force or _finished_paper_row(store, c, data.fingerprint) is None]
-    if spec is None and engine is not None and not (engine.name == "local" and engine.workers == 1):
-        raise AudioscaleError("a sweep on worker processes needs the data as a name or folder, not a loaded set.")
-    data_arg = tasks.data_arg(data, spec, engine)
-    work = tasks.make_tasks(missing, data_arg, threads=None, batch_size=batch_size, warmup=warmup,
-                            flops_conventions=flops_conventions, allow_missing_audio=allow_missing_audio)
-    try:
-        summary = run_tasks(work, engine or LocalEngine(), {store.experiment: store}, desc="ASR configurations",
-                            verbose=verbose)
-    finally:
-        tasks.clear()
-    _raise_failed(summary)
+    work = tasks.make_tasks(missing, tasks.data_arg(data, spec, engine), threads=None, batch_size=batch_size,
+                            warmup=warmup, flops_conventions=flops_conventions, allow_missing_audio=allow_missing_audio)
+    tasks.run(work, engine, store, verbose)
     return pd.DataFrame([_finished_paper_row(store, c, data.fingerprint) for c in configs_])
-
-
-def _raise_failed(summary) -> None:
-    """After a sweep stored what it could: its failures, named, as one error."""
-    if summary.failed:
-        raise AudioscaleError(f"{len(summary.failed)} configuration(s) failed (the others are stored): "
-                              + "; ".join(f"{task}: {error}" for task, error in summary.failed))
 
 
 EMBEDDED_TEST_SIZE = 600  # embedded.asr_corpus.load_test_set's default size
@@ -356,7 +340,6 @@ def sweep_embedded(data: str | AsrData | None = None, checkpoints: str | Path = 
     ``threads=1`` by default: the minis are overhead-bound, and two OpenMP threads on a
     shared 2-core machine run far slower than one.
     """
-    from ..engine import LocalEngine, run_tasks
     from . import tasks
 
     folders = [Path(m) for m in models] if models else find_minis(checkpoints)
@@ -378,18 +361,11 @@ def sweep_embedded(data: str | AsrData | None = None, checkpoints: str | Path = 
         full = embedded_configs(_full_frames(folders[0]))[0]
         if full in pending_embedded(store, folders[0], data_name, check_limit, force, fingerprint):
             pending[folders[0]].append((*full, check_limit))
-    if spec is None and engine is not None and not (engine.name == "local" and engine.workers == 1):
-        raise AudioscaleError("a sweep on worker processes needs the data as a name or folder, not a loaded set.")
     data_arg = spec if data is None else tasks.data_arg(data, spec, engine)
     work = tasks.make_tasks([AsrConfig(str(folder), data_name, t, s, pooling, limit=lim, scale="embedded",
                                        device="cpu") for folder, todo in pending.items() for t, s, pooling, lim in todo],
                             data_arg, threads=threads, batch_size=batch_size)
-    try:
-        summary = run_tasks(work, engine or LocalEngine(), {store.experiment: store}, desc="ASR configurations",
-                            verbose=verbose)
-    finally:
-        tasks.clear()
-    _raise_failed(summary)
+    tasks.run(work, engine, store, verbose)
     prune_stale(store, folders)
     rows = store.rows()
     labels = {model_label(str(f)) for f in folders}

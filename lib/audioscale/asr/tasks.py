@@ -74,6 +74,27 @@ def make_tasks(configs: list[AsrConfig], data: "str | AsrData", threads: int | N
 
 def data_arg(data: "AsrData", spec: "str | None", engine) -> "str | AsrData":
     """What tasks carry as their data: the loaded set when they run in this process, else the
-    spec a worker loads itself."""
-    in_process = engine is None or (engine.name == "local" and engine.workers == 1)
-    return data if in_process else spec
+    spec a worker loads itself (a set loaded by the caller has none: it cannot go to workers)."""
+    if engine is None or (engine.name == "local" and engine.workers == 1):
+        return data
+    if spec is None:
+        from ..errors import AudioscaleError
+        raise AudioscaleError("a sweep on worker processes needs the data as a name or folder, not a loaded set.")
+    return spec
+
+
+def run(work: list[Task], engine, store, verbose: bool = True) -> None:
+    """Run ``work`` on ``engine`` (default: in this process), storing rows in ``store``; then free
+    this process's model and data, and raise one error naming every configuration that failed
+    (the others are stored)."""
+    from ..engine import LocalEngine, run_tasks
+    from ..errors import AudioscaleError
+
+    try:
+        summary = run_tasks(work, engine or LocalEngine(), {store.experiment: store}, desc="ASR configurations",
+                            verbose=verbose)
+    finally:
+        clear()
+    if summary.failed:
+        raise AudioscaleError(f"{len(summary.failed)} configuration(s) failed (the others are stored): "
+                              + "; ".join(f"{task}: {error}" for task, error in summary.failed))
