@@ -1,5 +1,5 @@
 # audioscale — two commands do everything on a fresh machine:
-#   make reproduce   recompute every result row (make results), execute notebooks 00..07, write figures/
+#   make reproduce   recompute every result row (make results), execute notebooks 00..09, write figures/
 #   make test        unit tests + nbval over the committed notebooks
 #   make book        the study as a static site in _build/book/ (committed notebooks, not re-executed)
 # Both create .venv (Python 3.11) on first use and work offline once packages are installed.
