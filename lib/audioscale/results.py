@@ -88,6 +88,8 @@ def _canonical(df: pd.DataFrame) -> pd.DataFrame:
             values = out[col].dropna()
             if len(values) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
                 out[col] = pd.to_numeric(out[col])
+        if out[col].dtype.kind == "f":  # -0.0 is written "-0", read back as the integer 0 beside
+            out[col] = out[col] + 0.0  # integral values: one sign of zero, whatever the order
     return out
 
 

@@ -44,6 +44,7 @@ warnings.filterwarnings("ignore")
 import pandas as pd
 
 from audioscale.asr import report as asr_report
+from audioscale import plots
 from audioscale.plots import precision as precision_figures
 from audioscale.precision import isa, report
 
@@ -122,8 +123,10 @@ asr_report.show(table[["model", "precision", "encoder_frames", "stride", "wer_pc
 # %%
 # NBVAL_IGNORE_OUTPUT
 subtitle = f"{int(table['torch_threads'].iloc[0])} thread(s), load {table['load_avg_1m'].median():.1f}"
-print(precision_figures.wer_vs_time_figure(table, subtitle))
-print(precision_figures.wer_vs_bytes_figure(table, "synthetic voice"))
+fig = precision_figures.wer_vs_time_figure(table, subtitle)
+print(plots.save_figure(fig, NB, "wer_vs_time", close=True))
+fig = precision_figures.wer_vs_bytes_figure(table, "synthetic voice")
+print(plots.save_figure(fig, NB, "wer_vs_bytes", close=True))
 front = report.with_frontiers(table)
 asr_report.show(front[["label", "wer_pct", "gflops", "s_per_audio_s", "model_mb", "front_gflops",
                        "front_s_per_audio_s", "front_model_mb"]], 3)

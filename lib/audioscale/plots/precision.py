@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis.pareto import dominated_mask
-from .style import FRONTIER_COLOR, apply_style, log_x, save_figure
+from .style import FRONTIER_COLOR, apply_style, log_x
 
 PRECISION_COLORS = {"fp32": "#1f77b4", "bf16": "#2ca02c", "int8": "#d62728"}
 MODEL_MARKERS = {"tiny.en": "o", "base": "s"}
@@ -51,23 +51,23 @@ def _legend(fig) -> None:
                bbox_to_anchor=(0.5, -0.04))
 
 
-def wer_vs_time_figure(table: pd.DataFrame, subtitle: str, notebook: str = "09_precision") -> list[str]:
+def wer_vs_time_figure(table: pd.DataFrame, subtitle: str):
     """Two panels, same points: WER against GFLOPs (precision moves nothing) and against
-    measured time; saved as ``<notebook>_wer_vs_time``."""
+    measured time."""
     apply_style()
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.6), sharey=True)
     precision_frontier_plot(axes[0], table, "gflops", "cost = FLOPs: fp32, bf16 and int8 stack on one x")
     precision_frontier_plot(axes[1], table, "s_per_audio_s", "cost = measured time (" + subtitle + ")")
     _legend(fig)
     fig.tight_layout()
-    return save_figure(fig, notebook, "wer_vs_time", close=True)
+    return fig
 
 
-def wer_vs_bytes_figure(table: pd.DataFrame, subtitle: str, notebook: str = "09_precision") -> list[str]:
-    """WER against model bytes in each precision; saved as ``<notebook>_wer_vs_bytes``."""
+def wer_vs_bytes_figure(table: pd.DataFrame, subtitle: str):
+    """WER against model bytes in each precision."""
     apply_style()
     fig, ax = plt.subplots(figsize=(7, 4.6))
     precision_frontier_plot(ax, table, "model_mb", "cost = model bytes (" + subtitle + ")")
     _legend(fig)
     fig.tight_layout()
-    return save_figure(fig, notebook, "wer_vs_bytes", close=True)
+    return fig
