@@ -13,7 +13,7 @@ export HF_DATASETS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export MPLBACKEND := Agg
 
-.PHONY: setup test unit nbval results reproduce figures pretrain bench clean-venv
+.PHONY: setup test unit nbval results reproduce figures pretrain efin bench clean-venv
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,13 @@ figures: setup
 
 pretrain: setup
 	$(PY) -m audioscale.cli pretrain --jobs 2 --resume
+
+# Notebook 08's rows (results/efin.csv, efin_fits.csv): encoder-first vs joint training at equal
+# training FLOPs, two minis side by side (~25 min on 2 cores; resumable: finished rows and stage-A
+# checkpoints in .cache/efin/ are kept). Not part of `make results`, whose --recompute would
+# retrain it all; notebook 08 only reads these rows.
+efin: setup
+	OMP_NUM_THREADS=1 $(PY) -m audioscale.efin.sweep --jobs 2
 
 bench: setup
 	for b in benchmarks/*.py; do $(PY) $$b || exit 1; done
