@@ -57,7 +57,7 @@ pretrain: setup
 	$(PY) -m audioscale.cli pretrain --jobs 2 --resume
 
 # Notebook 08's rows (results/efin.csv, efin_fits.csv): encoder-first vs joint training at equal
-# training FLOPs, two minis side by side (~25 min on 2 cores; resumable: finished rows and stage-A
+# training FLOPs, two minis side by side (~44 training TFLOPs in all; resumable: finished rows and stage-A
 # checkpoints in .cache/efin/ are kept). Not part of `make results`, whose --recompute would
 # retrain it all; notebook 08 only reads these rows.
 efin: setup

@@ -20,7 +20,7 @@
 #
 # Compute convention `matmul-train` (`audioscale.efin.budget`): forward FLOPs from
 # `accounting.flops` (`matmul`) at each batch's padded shape, ×3 for trained blocks (forward +
-# backward), ×1 for frozen blocks run forward. Budgets 0.3–2.4 training TFLOPs (8×), minis micro
+# backward), ×1 for frozen blocks run forward. Budgets 0.6–4.8 training TFLOPs (8×), minis micro
 # (0.25 M) and tiny (0.43 M), seeds 0 and 1 at the cheapest budget. The rows come from
 # `make efin` (`python -m audioscale.efin.sweep --jobs 2`); this notebook only reads them.
 
@@ -45,6 +45,8 @@ plots.apply_style()
 NB = "08_efin_scaling"
 rows = report.load_rows()
 assert not rows.empty, "no results/efin.csv: run `make efin` (the sweep, ~25 min on 2 cores)"
+todo = report.pending(rows)
+print(f"sweep complete: {not todo}" + (f"; {len(todo)} runs still to run (make efin): {todo}" if todo else ""))
 print(f"{len(rows)} runs (synthetic eSpeak world): {sorted(rows['model'].unique())} × "
       f"{rows['strategy'].nunique()} strategies × budgets {sorted(rows['budget_tflops'].unique())} TFLOPs")
 
@@ -115,8 +117,9 @@ eq_c = report.equal_compute_table(fits, rows, AT_TFLOPS or None)
 print(eq_c.round(2).to_string(index=False))
 
 # %%
-fig = efin_plots.compute_at_equal_wer(eq_wer, paper.efin_value("flops_fraction_pct"))
-print(plots.save_figure(fig, NB, "compute_at_equal_wer", close=True))
+if len(eq_wer):
+    fig = efin_plots.compute_at_equal_wer(eq_wer, paper.efin_value("flops_fraction_pct"))
+    print(plots.save_figure(fig, NB, "compute_at_equal_wer", close=True))
 
 # %% [markdown]
 # ## Closing note

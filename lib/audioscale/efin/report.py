@@ -50,7 +50,7 @@ def budget_table(rows: pd.DataFrame) -> pd.DataFrame:
     seeds = rows.groupby(["model", "budget_tflops"])["seed"].nunique().rename("seeds")
     out = wide.join(seeds)
     for s in STRATEGIES:
-        if s != BASELINE and s in out:
+        if s != BASELINE and s in out and BASELINE in out:
             out[f"rel_reduction_pct_{s}"] = 100 * (1 - out[s] / out[BASELINE])
     return out.reset_index()
 
@@ -65,9 +65,13 @@ def seed_spread(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def fit_laws(rows: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> tuple[dict, pd.DataFrame]:
-    """``scaling_law.fit_each`` on every (size, strategy): ``{(model, strategy): (rows, fit,
-    refits)}`` and the parameter table (cost in training TFLOPs, error in WER points)."""
-    sets = {f"{m} / {s}": d for (m, s), d in rows.groupby(["model", "strategy"], sort=False)}
+    """``scaling_law.fit_each`` on every (size, strategy) with >= 4 budgets (an unfinished
+    sweep's others wait): ``{(model, strategy): (rows, fit, refits)}`` and the parameter table
+    (cost in training TFLOPs, error in WER points)."""
+    sets = {f"{m} / {s}": d for (m, s), d in rows.groupby(["model", "strategy"], sort=False)
+            if d["budget_tflops"].nunique() >= sl.MIN_POINTS}
+    if not sets:
+        return {}, pd.DataFrame(columns=["data", "n", "param", "estimate", "ci_lo", "ci_hi", "at_bound", "rmse_pts"])
     fits, table = sl.fit_each(sets, cost=COST, error=ERROR, n_boot=n_boot, seed=seed, level=LEVEL)
     keyed = {tuple(name.split(" / ")): v for name, v in fits.items()}
     return keyed, table
@@ -92,6 +96,19 @@ def _boot_predict(boots: pd.DataFrame, cost: float) -> np.ndarray:
     return boots["a"].to_numpy() * cost ** (-boots["b"].to_numpy()) + boots["e"].to_numpy()
 
 
+def _complete_models(fits: dict, rows: pd.DataFrame) -> list[str]:
+    """Sizes whose every strategy has a fitted law."""
+    return [m for m in pd.unique(rows["model"]) if all((m, s) in fits for s in STRATEGIES)]
+
+
+def pending(rows: pd.DataFrame) -> list[str]:
+    """What the sweep has yet to run, by (size, strategy, budget, seed); empty when complete."""
+    from .sweep import study_configs
+    have = set(zip(rows["model"], rows["strategy"], rows["budget_tflops"], rows["seed"])) if len(rows) else set()
+    return [f"{c.model} {c.strategy} {c.budget_tflops:g} TF seed {c.seed}" for c in study_configs()
+            if (c.model, c.strategy, c.budget_tflops, c.seed) not in have]
+
+
 def target_wer(rows: pd.DataFrame, model: str) -> float:
     """The fixed WER of the equal-WER comparison for ``model``: the highest of the strategies'
     best measured WERs (mean over seeds), so that every strategy reaches it inside its range."""
@@ -103,7 +120,7 @@ def equal_wer_table(fits: dict, rows: pd.DataFrame) -> pd.DataFrame:
     """Per (size, strategy): the training TFLOPs its law needs for the size's ``target_wer``,
     and that compute as a share of joint's (EFIN: 49.9 %), with bootstrap intervals."""
     out = []
-    for model in pd.unique(rows["model"]):
+    for model in _complete_models(fits, rows):
         wer = target_wer(rows, model)
         _, base_fit, base_boots = fits[(model, BASELINE)]
         c_base, boot_base = base_fit.compute_for(wer), _boot_compute_for(base_boots, wer)
@@ -127,7 +144,7 @@ def equal_compute_table(fits: dict, rows: pd.DataFrame, at_tflops: float | None 
     relative WER reduction against joint there (EFIN: 21.1 % relative CER), with intervals."""
     at = float(rows["budget_tflops"].max()) if at_tflops is None else float(at_tflops)
     out = []
-    for model in pd.unique(rows["model"]):
+    for model in _complete_models(fits, rows):
         _, base_fit, base_boots = fits[(model, BASELINE)]
         w_base, boot_base = float(base_fit.predict(at)), _boot_predict(base_boots, at)
         for s in STRATEGIES:
@@ -161,12 +178,14 @@ def closing_note(fit_table: pd.DataFrame, eq_wer: pd.DataFrame, eq_c: pd.DataFra
              "C = training TFLOPs, convention matmul-train.", "", "Fitted laws, 95 % bootstrap intervals:"]
     lines += ["  " + s for s in law_text(fit_table)]
     lines += ["", f"Compute for equal WER, as % of joint's (EFIN: {paper.efin_value('flops_fraction_pct')} %):"]
-    for _, r in eq_wer[eq_wer["strategy"] != BASELINE].iterrows():
+    if eq_wer.empty:
+        lines.append("  (no size has all three laws yet: the sweep is unfinished)")
+    for _, r in eq_wer[eq_wer["strategy"] != BASELINE].iterrows() if len(eq_wer) else []:
         lines.append(f"  {r['model']} {r['strategy']}: {r['pct_of_joint']:.1f} % [{r['pct_lo']:.1f}, {r['pct_hi']:.1f}] "
                      f"at WER {r['at_wer_pct']:.1f} % (saving {100 - r['pct_of_joint']:.1f} %)")
     lines += ["", f"Relative WER reduction at equal compute (EFIN: {paper.efin_value('relative_cer_reduction_pct')} % "
               "relative CER):"]
-    for _, r in eq_c[eq_c["strategy"] != BASELINE].iterrows():
+    for _, r in eq_c[eq_c["strategy"] != BASELINE].iterrows() if len(eq_c) else []:
         lines.append(f"  {r['model']} {r['strategy']} at {r['at_tflops']:g} TFLOPs: {r['rel_reduction_pct']:.1f} % "
                      f"[{r['red_lo']:.1f}, {r['red_hi']:.1f}] (WER {r['wer_fit_pct']:.1f} %)")
     return "\n".join(lines)
@@ -181,9 +200,11 @@ def fit_rows(rows: pd.DataFrame, n_boot: int = N_BOOT, seed: int = BOOT_SEED) ->
     """``fit_laws``' parameter table as tidy rows: model, strategy, param, estimate, ci_lo,
     ci_hi, at_bound, n, rmse_pts (what ``results/efin_fits.csv`` holds), sorted."""
     _, table = fit_laws(rows, n_boot=n_boot, seed=seed)
+    cols = ["model", "strategy", "param", "estimate", "ci_lo", "ci_hi", "at_bound", "n", "rmse_pts"]
+    if table.empty:
+        return pd.DataFrame(columns=cols)
     ms = table["data"].str.split(" / ", expand=True)
     out = table.assign(model=ms[0], strategy=ms[1]).drop(columns="data")
-    cols = ["model", "strategy", "param", "estimate", "ci_lo", "ci_hi", "at_bound", "n", "rmse_pts"]
     return out[cols].sort_values(["model", "strategy", "param"]).reset_index(drop=True)
 
 

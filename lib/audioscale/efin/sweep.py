@@ -24,9 +24,9 @@ from .strategies import STAGE_B_SEED_OFFSET, STRATEGIES, EfinConfig
 
 EXPERIMENT = "efin"
 MODELS = ("micro", "tiny")
-BUDGETS_TFLOPS = (0.3, 0.6, 1.2, 2.4)  # four budgets per strategy, 8x apart end to end
+BUDGETS_TFLOPS = (0.6, 1.2, 2.4, 4.8)  # four budgets per strategy, 8x apart end to end
 SEEDS = (0, 1)  # every budget runs seed 0; the cheapest also seed 1
-MAX_STEPS = 4000  # the longest schedule a budget may need (a budget beyond it is refused by name)
+MAX_STEPS = 6000  # the longest schedule a budget may need (a budget beyond it is refused by name)
 
 
 def study_configs(models=MODELS, budgets=BUDGETS_TFLOPS) -> list[EfinConfig]:
