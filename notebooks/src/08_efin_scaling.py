@@ -48,7 +48,7 @@ assert not rows.empty, "no results/efin.csv: run `make efin` (the sweep, ~25 min
 todo = report.pending(rows)
 print(f"sweep complete: {not todo}" + (f"; {len(todo)} runs still to run (make efin): {todo}" if todo else ""))
 print(f"{len(rows)} runs (synthetic eSpeak world): {sorted(rows['model'].unique())} × "
-      f"{rows['strategy'].nunique()} strategies × budgets {sorted(rows['budget_tflops'].unique())} TFLOPs")
+      f"{rows['strategy'].nunique()} strategies × budgets {sorted(rows['budget_tflops'].unique().tolist())} TFLOPs")
 
 # %% [markdown]
 # ## 1. What a step costs under each strategy
