@@ -56,9 +56,9 @@ figures: setup
 pretrain: setup
 	$(PY) -m audioscale.cli pretrain --jobs 2 --resume
 
-# Notebook 08's rows (results/efin.csv, efin_fits.csv): encoder-first vs joint training at equal
-# training FLOPs, two minis side by side (~44 training TFLOPs in all; resumable: finished rows and stage-A
-# checkpoints in .cache/efin/ are kept). Not part of `make results`, whose --recompute would
+# Notebook 08's rows (results/efin.csv, efin_fits.csv, and the check row efin_check.csv): encoder-first
+# vs joint training at equal training FLOPs, two workers on a queue of (budget, seed, size) groups
+# (~88 training TFLOPs in all; resumable: finished rows and stage-A checkpoints in .cache/efin/ are kept). Not part of `make results`, whose --recompute would
 # retrain it all; notebook 08 only reads these rows.
 efin: setup
 	OMP_NUM_THREADS=1 $(PY) -m audioscale.efin.sweep --jobs 2

@@ -1,7 +1,8 @@
 """Notebook 08's EFIN sweep (audioscale.efin): the training-FLOPs accounting, the budget ->
 steps search, and the committed rows, recomputed: every row's steps and training FLOPs from the
-accounting alone, the committed fits from the committed rows, and one cheapest-budget run end
-to end, byte for byte (skipped where the training corpus is not cached: a fresh clone)."""
+accounting alone, the committed fits from the committed rows, the decoding guard, and the check
+run (``sweep.CHECK_CONFIG``) end to end, byte for byte (skipped where the training corpus is not
+cached: a fresh clone)."""
 import numpy as np
 import pandas as pd
 import pytest
@@ -113,13 +114,35 @@ def test_committed_fits_are_recomputed():
                                   check_dtype=False, rtol=1e-9)
 
 
-@needs_rows
+CHECK_ROWS = ResultStore(sweep.CHECK_EXPERIMENT)
+
+
 @needs_corpus
-def test_recompute_the_cheapest_joint_run(tmp_path):
-    cfg = EfinConfig("micro", "joint", min(sweep.BUDGETS_TFLOPS), 0)
-    store = ResultStore(sweep.EXPERIMENT, root=tmp_path)
-    sweep.run_config(cfg, store)
-    fresh_lines = store.path.read_text().splitlines()
-    committed_lines = ResultStore(sweep.EXPERIMENT).path.read_text().splitlines()
-    assert fresh_lines[0] == committed_lines[0]
-    assert fresh_lines[1] in committed_lines[1:]
+def test_recompute_the_check_run(tmp_path):
+    """The check configuration (``sweep.CHECK_CONFIG``: the study's code path at 0.05 TFLOPs,
+    ~30 steps) end to end, byte for byte against the committed ``results/efin_check.csv``."""
+    assert CHECK_ROWS.path.is_file(), "results/efin_check.csv is missing: `python -m audioscale.efin.sweep --check-only`"
+    store = ResultStore(sweep.CHECK_EXPERIMENT, root=tmp_path)
+    sweep.run_config(sweep.CHECK_CONFIG, store)
+    assert store.path.read_bytes() == CHECK_ROWS.path.read_bytes()
+
+
+def test_the_decoding_guard_caps_and_trims_loops():
+    from audioscale.efin.guard import MAX_HYP_WORDS, guard_words, words_of
+    from audioscale.embedded.vocab import BOS_ID, EOS_ID, PAD_ID, SPECIALS
+    w = list(range(len(SPECIALS), len(SPECIALS) + 6))
+    assert words_of([BOS_ID, w[0], w[1], EOS_ID, PAD_ID, PAD_ID]) == [w[0], w[1]]
+    assert guard_words(w[:5]) == w[:5]  # an ordinary hypothesis passes unchanged
+    loop = [w[0], w[1]] + [w[2], w[3]] * 20
+    assert guard_words(loop) == [w[0], w[1], w[2], w[3]]  # cut after the loop's first copy
+    varied = (w * 10)[:40]
+    assert len(guard_words(varied)) <= MAX_HYP_WORDS
+
+
+@needs_rows
+def test_rows_carry_the_guard_and_the_unguarded_wer():
+    """Every row names its decoding guard; where the guard cut no hypothesis both WERs agree."""
+    assert (ROWS["decode_guard"] == "cap16+repetition").all()
+    same = ROWS[ROWS["n_guard_changed"] == 0]
+    assert (same["wer_pct"] == same["wer_unguarded_pct"]).all()
+    assert (ROWS["n_guard_changed"] <= ROWS["eval_n"]).all()

@@ -20,8 +20,9 @@
 #
 # Compute convention `matmul-train` (`audioscale.efin.budget`): forward FLOPs from
 # `accounting.flops` (`matmul`) at each batch's padded shape, ×3 for trained blocks (forward +
-# backward), ×1 for frozen blocks run forward. Budgets 0.6–4.8 training TFLOPs (8×), minis micro
-# (0.25 M) and tiny (0.43 M), seeds 0 and 1 at the cheapest budget. The rows come from
+# backward), ×1 for frozen blocks run forward. Budgets 1.2–9.6 training TFLOPs (8×), minis micro
+# (0.25 M) and tiny (0.43 M), seeds 0 and 1 at the cheapest budget. WER is scored under a
+# decoding guard, `cap16+repetition` (section 2). The rows come from
 # `make efin` (`python -m audioscale.efin.sweep --jobs 2`); this notebook only reads them.
 
 # %% tags=["parameters"]
@@ -44,7 +45,7 @@ pd.set_option("display.max_columns", 30)
 plots.apply_style()
 NB = "08_efin_scaling"
 rows = report.load_rows()
-assert not rows.empty, "no results/efin.csv: run `make efin` (the sweep, ~25 min on 2 cores)"
+assert not rows.empty, "no results/efin.csv: run `make efin` (the sweep, ~40 min on 2 cores)"
 todo = report.pending(rows)
 print(f"sweep complete: {not todo}" + (f"; {len(todo)} runs still to run (make efin): {todo}" if todo else ""))
 print(f"{len(rows)} runs (synthetic eSpeak world): {sorted(rows['model'].unique())} × "
@@ -62,13 +63,23 @@ print(f"{len(rows)} runs (synthetic eSpeak world): {sorted(rows['model'].unique(
 print(report.per_step_table(rows).round(3).to_string(index=False))
 
 # %% [markdown]
-# ## 2. The runs
+# ## 2. The runs, and the decoding guard
 #
-# Decoder WER by greedy decoding on 200 held-out-voice utterances (full 8 s window);
-# `ctc_wer_pct` is the CTC head on the final encoder (after top-1 tuning, stage A's head is stale).
+# Decoder WER by greedy decoding on 200 held-out-voice utterances (full 8 s window), under the
+# guard `cap16+repetition` (`audioscale.efin.guard`): a hypothesis stops at 16 words (the world's
+# longest sentence + 1) and a loop flagged by Whisper's compression-ratio check is cut after its
+# first copy, as the real-Whisper rows' `cap+repetition` guard does. Short trainings leave
+# decoders that repeat a word or phrase until generate's 48-position cap; unguarded, one such
+# hypothesis adds ~30 insertions and WER measures the loop (a first sweep's unguarded WERs were
+# 93–212 %). The guard only stops decodes early, so `wer_unguarded_pct` (the same decode, uncut)
+# is kept beside it. `ctc_wer_pct` is the CTC head on the final encoder (after top-1 tuning,
+# stage A's head is stale).
 
 # %%
 print(report.rows_table(rows).round(2).to_string(index=False))
+
+# %%
+print(report.guard_table(rows).round(1).to_string(index=False))
 
 # %% [markdown]
 # ## 3. Measured gaps at equal budgets (no fit)

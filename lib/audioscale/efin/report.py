@@ -38,8 +38,20 @@ def load_rows(store: ResultStore | None = None) -> pd.DataFrame:
 
 def rows_table(rows: pd.DataFrame) -> pd.DataFrame:
     cols = ["model", "strategy", "budget_tflops", "seed", "steps_stage_a", "steps_stage_b", "train_gflops",
-            "budget_used_pct", "wer_pct", "ctc_wer_pct"]
+            "budget_used_pct", "wer_pct", "wer_unguarded_pct", "n_guard_changed", "ctc_wer_pct"]
     return rows[cols]
+
+
+def guard_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """What the decoding guard (``guard.DECODE_GUARD``) did per (size, strategy): hypotheses it
+    cut (of eval_n each run), insertions and WER with and without it (means over the runs)."""
+    g = rows.groupby(["model", "strategy"], sort=False)
+    return pd.DataFrame({
+        "runs": g.size(), "guard": g["decode_guard"].first(),
+        "cut_per_run": g["n_guard_changed"].mean(), "of_utts": g["eval_n"].first(),
+        "insertions": g["insertions"].mean(), "insertions_unguarded": g["insertions_unguarded"].mean(),
+        "wer_pct": g[ERROR].mean(), "wer_unguarded_pct": g["wer_unguarded_pct"].mean(),
+    }).reset_index()
 
 
 def budget_table(rows: pd.DataFrame) -> pd.DataFrame:

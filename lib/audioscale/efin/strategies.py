@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from ..embedded.pretrain.recipe import BATCH, CTC_WEIGHT, EVAL_N, EVAL_SIZE, N_TRAIN
 from ..errors import AudioscaleError, check_choice
 from .budget import FLOPS_CONVENTION, FULL_WINDOW_FRACTION
+from .guard import DECODE_GUARD
 
 STAGE_A_FRACTION = 0.7  # encoder-first: the share of the training FLOPs stage A spends (fixed, not tuned)
 ENCODER_TUNE_LR_FACTOR = 0.1  # encoder-first-top1: the top layer's learning rate, relative to the peak
@@ -52,12 +53,14 @@ class EfinConfig:
     eval_split: str = "other"
     eval_n: int = EVAL_N
     eval_size: int = EVAL_SIZE
+    decode_guard: str = DECODE_GUARD  # wer_pct is scored under it (guard.py); wer_unguarded_pct beside it
     flops_convention: str = FLOPS_CONVENTION
     scale: str = "embedded"
 
     def __post_init__(self):
         check_choice("strategy", self.strategy, STRATEGIES)
         check_choice("model", self.model, ("micro", "tiny", "base", "small"))
+        check_choice("decode_guard", self.decode_guard, (DECODE_GUARD,))
         if not self.budget_tflops > 0:
             raise AudioscaleError(f"budget_tflops={self.budget_tflops}: a budget must be > 0 training TFLOPs.")
 

@@ -4,9 +4,11 @@ Resumable at two grains: a finished row is reused (``ResultStore``'s recompute p
 stage A of the encoder-first strategies, shared by both of them, is saved under
 ``<cache>/efin/stage_a/`` once trained, so a killed sweep loses at most the run in progress.
 
-    PYTHONPATH=lib python -m audioscale.efin.sweep [--models micro tiny] [--jobs 2]
+    PYTHONPATH=lib python -m audioscale.efin.sweep [--models micro tiny] [--jobs 2] [--check-only]
 
-(``make efin``). One torch thread per process; ``--jobs 2`` runs the two sizes side by side.
+(``make efin``); one torch thread per process; ``--jobs 2`` runs two (budget, seed, size)
+groups side by side, from a queue, cheapest first. It first writes the check row
+(``CHECK_CONFIG``, ``results/efin_check.csv``).
 """
 from __future__ import annotations
 
@@ -24,9 +26,16 @@ from .strategies import STAGE_B_SEED_OFFSET, STRATEGIES, EfinConfig
 
 EXPERIMENT = "efin"
 MODELS = ("micro", "tiny")
-BUDGETS_TFLOPS = (0.6, 1.2, 2.4, 4.8)  # four budgets per strategy, 8x apart end to end
+BUDGETS_TFLOPS = (1.2, 2.4, 4.8, 9.6)  # four budgets per strategy, 8x apart end to end
 SEEDS = (0, 1)  # every budget runs seed 0; the cheapest also seed 1
-MAX_STEPS = 6000  # the longest schedule a budget may need (a budget beyond it is refused by name)
+MAX_STEPS = 14000  # the longest schedule a budget may need (a budget beyond it is refused by name)
+
+
+CHECK_EXPERIMENT = "efin_check"
+# The check row a unit test recomputes byte for byte (``results/efin_check.csv``): the study's
+# code path end to end (plan, train, decode, guard, score) at a budget small enough for a test
+# (~35 joint steps); its WER is a plumbing check, not a result.
+CHECK_CONFIG = EfinConfig("micro", "joint", 0.05, 0)
 
 
 def study_configs(models=MODELS, budgets=BUDGETS_TFLOPS) -> list[EfinConfig]:
@@ -97,15 +106,15 @@ def run_config(cfg: EfinConfig, store: ResultStore | None = None) -> dict:
         logs[-1]["train_flops"] = costs.total(steps)
     t0 = time.perf_counter()
     refs, feats = _eval_set(cfg.eval_split, cfg.eval_n, cfg.eval_size)
-    dec, ctc_w = greedy_wers(model, ctc, refs, feats)
-    metrics = _metrics(cfg, model, logs, dec, ctc_w)
+    metrics = _metrics(cfg, model, logs, greedy_wers(model, ctc, refs, feats))
     timings = {f"wall_s_stage_{'ab'[k]}": log["wall_s"] for k, log in enumerate(logs)}
     timings |= {"stage_a_reused": bool(logs[0].get("reused")) if len(logs) > 1 else False,
                 "eval_wall_s": round(time.perf_counter() - t0, 1)}
     return store.put(cfg.as_row(), metrics, timings=timings, scale=cfg.scale)
 
 
-def _metrics(cfg: EfinConfig, model, logs: list[dict], dec, ctc_w) -> dict:
+def _metrics(cfg: EfinConfig, model, logs: list[dict], wers: dict) -> dict:
+    dec, raw = wers["decoder"], wers["decoder_unguarded"]
     a, b = logs[0], (logs[1] if len(logs) > 1 else None)
     total = a["train_flops"] + (b["train_flops"] if b else 0.0)
     return {
@@ -117,9 +126,11 @@ def _metrics(cfg: EfinConfig, model, logs: list[dict], dec, ctc_w) -> dict:
         "budget_used_pct": round(100 * total / (cfg.budget_tflops * 1e12), 3),
         "final_loss_stage_a": a["losses"][-1]["loss"], "final_loss_stage_b": b["losses"][-1]["loss"] if b else None,
         "n_ref_words": dec.n_ref_words, "errors": dec.substitutions + dec.deletions + dec.insertions,
-        "wer_pct": round(100 * dec.wer, 3),
+        "wer_pct": round(100 * dec.wer, 3), "insertions": dec.insertions,
+        "wer_unguarded_pct": round(100 * raw.wer, 3), "insertions_unguarded": raw.insertions,
+        "n_guard_changed": wers["n_guard_changed"],
         # the CTC head on the final encoder: stage A's head is stale once top-1 tuning moved the encoder
-        "ctc_wer_pct": round(100 * ctc_w.wer, 3),
+        "ctc_wer_pct": round(100 * wers["ctc"].wer, 3),
         "normalizer": dec.normalizer, "scorer_version": dec.scorer,
     }
 
@@ -135,31 +146,50 @@ def sweep(configs: list[EfinConfig], store: ResultStore | None = None, verbose: 
             row = run_config(cfg, store)
             if verbose:
                 print(f"[{i}/{len(configs)}] {cfg.model} {cfg.strategy} {cfg.budget_tflops:g} TF seed {cfg.seed}: "
-                      f"WER {row['wer_pct']:.2f} % (CTC {row['ctc_wer_pct']:.2f} %), "
+                      f"WER {row['wer_pct']:.2f} % (unguarded {row['wer_unguarded_pct']:.2f} %, "
+                      f"CTC {row['ctc_wer_pct']:.2f} %), "
                       f"{row['train_gflops']:.0f} GFLOPs, {time.perf_counter() - t0:.0f} s", flush=True)
         rows.append(row)
     return rows
 
 
-def _run_models(models: list[str]) -> int:
-    return len(sweep(study_configs(models=tuple(models))))
+def study_groups(models=MODELS) -> list[list[EfinConfig]]:
+    """The study's runs as groups of one (budget, seed, size): its three strategies, run in
+    order in one process (so the encoder-first pair shares its stage A), cheapest group first."""
+    groups: dict[tuple, list[EfinConfig]] = {}
+    for c in study_configs(models=tuple(models)):
+        groups.setdefault((c.budget_tflops, c.seed, c.model), []).append(c)
+    return list(groups.values())
+
+
+def _run_group(configs: list[EfinConfig]) -> int:
+    torch.set_num_threads(1)
+    return len(sweep(configs))
 
 
 def main(argv: list[str] | None = None) -> int:
     import argparse
     parser = argparse.ArgumentParser(prog="python -m audioscale.efin.sweep", description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=["micro", "tiny", "base", "small"])
-    parser.add_argument("--jobs", type=int, default=1, help="processes (one size each, one thread each)")
+    parser.add_argument("--jobs", type=int, default=1, 
+                        help="processes (one thread each) taking (budget, seed, size) groups from a queue")
+    parser.add_argument("--check-only", action="store_true", help="only the check row (results/efin_check.csv)")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
     _data(EfinConfig("micro", "joint", 1.0).n_train)  # build the corpus once, before any worker
-    if args.jobs > 1 and len(args.models) > 1:
+    torch.set_num_threads(1)
+    sweep([CHECK_CONFIG], ResultStore(CHECK_EXPERIMENT))
+    if args.check_only:
+        return 0
+    groups = study_groups(args.models)
+    if args.jobs > 1:  # a queue of groups: the two workers stay busy to the end (not one size each)
         from concurrent.futures import ProcessPoolExecutor
         from multiprocessing import get_context
         with ProcessPoolExecutor(args.jobs, mp_context=get_context("spawn")) as ex:
-            list(ex.map(_run_models, [[m] for m in args.models]))
+            list(ex.map(_run_group, groups))
     else:
-        _run_models(args.models)
+        for g in groups:
+            _run_group(g)
     from .report import load_rows, write_fits
     write_fits(load_rows())
     print(f"efin sweep: {len(study_configs(tuple(args.models)))} rows in {time.perf_counter() - t0:.0f} s")

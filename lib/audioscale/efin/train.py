@@ -20,7 +20,7 @@ import time
 import numpy as np
 import torch
 
-from ..asr.wer import WerResult, corpus_wer
+from ..asr.wer import corpus_wer
 from ..embedded.models import CTC_BLANK_ID, FULL_FRAMES, PEAK_LR
 from ..embedded.pretrain.evaluation import WER_NORMALIZER, ctc_greedy
 from ..embedded.pretrain.schedule import lr_at
@@ -122,16 +122,24 @@ def train_stage(model, ctc, model_name: str, mode: str, data, steps: int, batche
 
 @torch.no_grad()
 def greedy_wers(model, ctc, refs: list[str], feats: np.ndarray, batch: int = 50,
-                with_decoder: bool = True) -> tuple[WerResult | None, WerResult]:
-    """(decoder WER by greedy ``generate``, CTC-head WER), full window, on log-mel ``feats``."""
+                with_decoder: bool = True) -> dict:
+    """WERs on log-mel ``feats`` (full window): ``decoder`` under ``guard.DECODE_GUARD``,
+    ``decoder_unguarded`` (the same greedy ``generate``, uncut), ``ctc`` (the CTC head), and
+    ``n_guard_changed`` (hypotheses the guard cut)."""
     from ..embedded.pretrain.folder import generation_config
+    from .guard import guard_words, words_of
     model.eval()
-    dec, ctc_h = [], []
+    raw, ctc_h = [], []
     for i in range(0, len(refs), batch):
         x = torch.from_numpy(np.asarray(feats[i:i + batch], dtype=np.float32))
         ctc_h += ctc_greedy(ctc(model.model.encoder(x).last_hidden_state))
         if with_decoder:
-            out = model.generate(input_features=x, generation_config=generation_config())
-            dec += [decode(seq) for seq in out.tolist()]
-    dec_wer = corpus_wer(refs, dec, normalizer=WER_NORMALIZER) if with_decoder else None
-    return dec_wer, corpus_wer(refs, ctc_h, normalizer=WER_NORMALIZER)
+            raw += [words_of(seq) for seq in model.generate(input_features=x,
+                                                           generation_config=generation_config()).tolist()]
+    out = {"ctc": corpus_wer(refs, ctc_h, normalizer=WER_NORMALIZER)}
+    if with_decoder:
+        guarded = [guard_words(ids) for ids in raw]
+        out["decoder"] = corpus_wer(refs, [decode(ids) for ids in guarded], normalizer=WER_NORMALIZER)
+        out["decoder_unguarded"] = corpus_wer(refs, [decode(ids) for ids in raw], normalizer=WER_NORMALIZER)
+        out["n_guard_changed"] = sum(g != r for g, r in zip(guarded, raw))
+    return out
