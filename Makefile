@@ -14,7 +14,7 @@ export HF_DATASETS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export MPLBACKEND := Agg
 
-.PHONY: setup test unit nbval results reproduce figures pretrain bench clean-venv book browser
+.PHONY: setup test unit nbval results reproduce figures pretrain efin bench clean-venv book browser
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,13 @@ figures: setup
 
 pretrain: setup
 	$(PY) -m audioscale.cli pretrain --jobs 2 --resume
+
+# Notebook 08's rows (results/efin.csv, efin_fits.csv, and the check row efin_check.csv): encoder-first
+# vs joint training at equal training FLOPs, two workers on a queue of (budget, seed, size) groups
+# (~88 training TFLOPs in all; resumable: finished rows and stage-A checkpoints in .cache/efin/ are kept). Not part of `make results`, whose --recompute would
+# retrain it all; notebook 08 only reads these rows.
+efin: setup
+	OMP_NUM_THREADS=1 $(PY) -m audioscale.efin.sweep --jobs 2
 
 # The study as a book: a static HTML site in _build/book/ from the committed, executed notebooks
 # (nothing is re-executed: `make reproduce && make book` for fresh numbers). Offline, ~20 s.

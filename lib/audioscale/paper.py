@@ -1,7 +1,8 @@
 """The paper's reported tables — the one place they live in this project.
 
 Values are copied verbatim from the study brief (see ``data/PROVENANCE.md``). Anything
-shown beside our numbers comes from here and is labelled ``paper``.
+shown beside our numbers comes from here and is labelled ``paper``; the related EFIN study's
+two headline numbers (``efin_claims``) live here too, labelled ``EFIN``.
 """
 from functools import lru_cache
 from importlib.resources import files
@@ -31,6 +32,18 @@ def ser_table() -> pd.DataFrame:
     df = _read("paper_ser.csv").copy()
     df["unfrozen_top_layers"] = df["unfrozen_top_layers"].astype("string")
     return df
+
+
+def efin_claims() -> pd.DataFrame:
+    """EFIN's (Mu et al., arXiv 2508.04096) headline numbers, labelled ``EFIN``: ``quantity``
+    (``flops_fraction_pct``, ``relative_cer_reduction_pct``), ``value_pct``, ``what``, ``where``."""
+    return _read("paper_efin.csv").copy()
+
+
+def efin_value(quantity: str) -> float:
+    """One of ``efin_claims()``'s values (percent) by its ``quantity``."""
+    df = efin_claims()
+    return float(df.loc[df["quantity"] == quantity, "value_pct"].iloc[0])
 
 
 def reported_trainable_m() -> dict[str, float]:
