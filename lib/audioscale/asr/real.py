@@ -118,20 +118,29 @@ def real_config(system: AsrSystem, data: AsrData, t_frames: int, stride: int, po
     return config
 
 
-def _row(system, data, kept, waves, tr, t_frames, stride, pooling, guard, n_new, limit, audio, wsource, store):
+def guarded_score(system: AsrSystem, kept, waves, tr: Transcription, guard: str, t_frames: int,
+                  n_new: int) -> tuple[Transcription, dict, dict]:
+    """``tr`` under ``guard``, its WER metrics, and the decoding counts of a guarded row
+    (decoded tokens and decoder positions after the guard, hypotheses at the token cap before
+    it, hypotheses the guard cut, utterances longer than the window), in the rows' column order."""
     gtr, n_changed = _guarded(system, tr, guard, t_frames, n_new)
     score = corpus_wer([u.transcript for u in kept], gtr.texts, NORMALIZER)
     decoded_mean = sum(gtr.decoded_tokens) / len(kept)
-    positions = max(1, int(round(len(system.prompt_ids) + decoded_mean)))
     window_s = t_frames * ENCODER_FRAME_S
-    metrics = dict(score.as_metrics())
+    counts = dict(decoded_tokens_mean=decoded_mean,
+                  decoder_positions=max(1, int(round(len(system.prompt_ids) + decoded_mean))),
+                  n_hit_token_cap=sum(1 for n in tr.decoded_tokens if n >= n_new), n_guard_changed=n_changed,
+                  n_longer_than_window=sum(1 for w in waves if len(w) / SAMPLE_RATE > window_s))
+    return gtr, dict(score.as_metrics()), counts
+
+
+def _row(system, data, kept, waves, tr, t_frames, stride, pooling, guard, n_new, limit, audio, wsource, store):
+    gtr, metrics, counts = guarded_score(system, kept, waves, tr, guard, t_frames, n_new)
     metrics.update(
-        n_bad_files=0, bad_files="", n_missing_audio=data.n_missing_audio, decoded_tokens_mean=decoded_mean,
-        decoder_positions=positions, n_hit_token_cap=sum(1 for n in tr.decoded_tokens if n >= n_new),
-        n_guard_changed=n_changed, n_longer_than_window=sum(1 for w in waves if len(w) / SAMPLE_RATE > window_s),
+        n_bad_files=0, bad_files="", n_missing_audio=data.n_missing_audio, **counts,
         params_m=sum(p.numel() for p in system.model.parameters()) / 1e6,
-        full_encoder_frames=system.full_encoder_frames, window_s=window_s,
-        **flops_columns(system, t_frames, stride, pooling, positions))
+        full_encoder_frames=system.full_encoder_frames, window_s=t_frames * ENCODER_FRAME_S,
+        **flops_columns(system, t_frames, stride, pooling, counts["decoder_positions"]))
     timings = timing_columns(tr, shared_axes=tr.timing["shared_axes"], timed_guard="none")
     config = real_config(system, data, t_frames, stride, pooling, guard, n_new, limit, audio, wsource)
     write_utterances(store, config_key(config), kept, waves, gtr, NORMALIZER)  # lines first: see run.run_asr

@@ -134,22 +134,12 @@ def run_group(model: str, precision: str, t_frames: int, limit: int = N_UTTERANC
 
 def _put_row(store, system, data, kept, waves, tr, t_frames, stride, pooling, guard, precision, limit,
              batch_size, wsource, fixed, memory) -> dict:
-    from ..asr.real import NORMALIZER, _guarded
+    from ..asr.real import ENCODER_FRAME_S, NORMALIZER, guarded_score
     from ..asr.run import flops_columns, timing_columns, write_utterances
-    from ..asr.wer import corpus_wer
-    from ..paths import SAMPLE_RATE
 
-    n_new = n_new_tokens(t_frames)
-    gtr, n_changed = _guarded(system, tr, guard, t_frames, n_new)
-    score = corpus_wer([u.transcript for u in kept], gtr.texts, NORMALIZER)
-    decoded_mean = sum(gtr.decoded_tokens) / len(kept)
-    positions = max(1, int(round(len(system.prompt_ids) + decoded_mean)))
-    window_s = t_frames * 0.02
-    metrics = dict(score.as_metrics())
-    metrics.update(decoded_tokens_mean=decoded_mean, decoder_positions=positions,
-                   n_hit_token_cap=sum(1 for n in tr.decoded_tokens if n >= n_new), n_guard_changed=n_changed,
-                   n_longer_than_window=sum(1 for w in waves if len(w) / SAMPLE_RATE > window_s),
-                   window_s=window_s, **fixed, **flops_columns(system, t_frames, stride, pooling, positions))
+    gtr, metrics, counts = guarded_score(system, kept, waves, tr, guard, t_frames, n_new_tokens(t_frames))
+    metrics.update(**counts, window_s=t_frames * ENCODER_FRAME_S, **fixed,
+                   **flops_columns(system, t_frames, stride, pooling, counts["decoder_positions"]))
     timings = timing_columns(tr, shared_axes=tr.timing["shared_axes"], timed_guard="token-cap")
     timings.update(memory, **convert.machine_state())
     config = row_config(system, data, t_frames, stride, pooling, guard, precision, limit, batch_size, wsource)
