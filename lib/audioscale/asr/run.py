@@ -51,16 +51,10 @@ def weights_id(source: str) -> str:
     """First 12 hex digits of the SHA-256 of a local checkpoint's ``model.safetensors``, so a
     retrained checkpoint never reuses the rows of its predecessor ("" for hub ids: their
     revision is not pinned here)."""
-    import hashlib
+    from ..fingerprint import file_digest
 
     f = Path(source) / "model.safetensors"
-    if not f.is_file():
-        return ""
-    h = hashlib.sha256()
-    with f.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()[:12]
+    return file_digest(f)[:12] if f.is_file() else ""
 
 
 def asr_config(system: AsrSystem, data: AsrData, encoder_frames: int, stride: int, pooling: str,
